@@ -1,0 +1,106 @@
+"""``python -m conformance.reference``: run the reference server until killed.
+
+The first line on stdout is the base URL, printed once the port is listening, so a caller can
+start the server on port 0 and read where it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from conformance.reference.faults import Faults
+from conformance.reference.identities import parse_token_specs
+from conformance.reference.server import ReferenceServer
+from conformance.reference.service import KV_PATH
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.reference",
+        description=(
+            "Serve the Mattermost Apps KV API as the upstream plugin does, at "
+            f"{KV_PATH}/{{key}} and {KV_PATH}/{{prefix}}/{{key}}. "
+            "Prints the base URL as the first line on stdout, then serves until killed."
+        ),
+        epilog="example: python -m conformance.reference --port 0 --token A --token B",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to bind; 0 picks a free one (default 0)"
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="TOKEN[:USER[:APP]]",
+        help="accept TOKEN as an app session; each bare TOKEN is a distinct user of one app "
+        "(repeatable, at least one)",
+    )
+    parser.add_argument(
+        "--session-token",
+        action="append",
+        default=[],
+        metavar="TOKEN[:USER]",
+        help="a valid token that is not an app session (answered 401 'not an app session')",
+    )
+    parser.add_argument(
+        "--store",
+        default="memory",
+        metavar="memory|sqlite:PATH",
+        help="where values live; sqlite:PATH makes every acknowledged set durable "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a named defect (repeatable); see --list-faults",
+    )
+    parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
+    parser.add_argument("--access-log", action="store_true", help="log each request to stderr")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list_faults:
+        for name, breaks in Faults.catalogue().items():
+            print(f"{name:30} {breaks}")
+        return 0
+    if not args.token:
+        parser.error("give at least one --token, e.g. --token A --token B")
+    try:
+        tokens = parse_token_specs(args.token, args.session_token)
+        server = ReferenceServer(
+            tokens,
+            store=args.store,
+            faults=Faults.from_names(args.fault),
+            host=args.host,
+            port=args.port,
+            access_log=args.access_log,
+        )
+    except ValueError as error:
+        parser.error(str(error))
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        server.serve_forever(ready=lambda url: print(url, flush=True))
+    except OSError as error:
+        print(f"cannot serve on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)  # unwinds serve_forever, which closes the store
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The fault switchboard: named defects that turn the reference server into a faulty one.
+
+Each fault is one boolean field; its ``metadata["breaks"]`` is the one-line description shown by
+``--list-faults``. The service (``service.py``) consults these flags, one ``if`` per fault, and
+nowhere else does. Names on the command line use dashes (``accept-missing-token``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _fault(breaks: str) -> Any:
+    return field(default=False, metadata={"breaks": breaks})
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Which defects are switched on. All off is the correct reference server."""
+
+    # Authentication
+    accept_missing_token: bool = _fault(
+        "a request without any token is served as the first configured identity"
+    )
+    accept_unknown_token: bool = _fault(
+        "an unknown token is served as the first configured identity"
+    )
+    ignore_auth_scheme: bool = _fault(
+        "the token is the last word of the Authorization header, whatever the scheme"
+    )
+    forbidden_for_unknown_token: bool = _fault("an unknown token is answered 403 instead of 401")
+    # Isolation
+    shared_between_users: bool = _fault(
+        "all users of an app share one namespace (isolation by user is lost)"
+    )
+    ignore_prefix: bool = _fault("the prefix route reads and writes the unprefixed namespace")
+    # Value round trip
+    float_numbers: bool = _fault(
+        "values are re-encoded with every number as a 64-bit float (big integers lose digits)"
+    )
+    reserialize_values: bool = _fault(
+        "values are re-encoded compactly instead of stored byte for byte"
+    )
+    mojibake: bool = _fault("non-ASCII text is stored double-encoded (UTF-8 read as Latin-1)")
+    null_deletes: bool = _fault("setting the value null deletes the key")
+    # Keys
+    case_insensitive_keys: bool = _fault("keys are folded to lower case")
+    strip_key_whitespace: bool = _fault("surrounding whitespace is stripped from keys")
+    truncate_keys: bool = _fault("keys are cut to their first 64 bytes")
+    double_decode_keys: bool = _fault(
+        "keys are percent-decoded twice, so a literal %41 addresses key A"
+    )
+    normalize_keys: bool = _fault("keys are put in Unicode normalisation form NFC")
+    # Delete
+    delete_is_noop: bool = _fault("DELETE answers 200 but leaves the value in place")
+    delete_absent_fails: bool = _fault("DELETE of an absent key answers 500")
+    # Invalid JSON
+    accept_invalid_json: bool = _fault("bodies that are not JSON are stored and answered 200")
+    accept_non_finite: bool = _fault("NaN, Infinity and -Infinity are accepted as JSON")
+    # Size cap
+    truncate_oversize: bool = _fault(
+        "values over 8192 bytes are cut to 8192 bytes and stored (as releases before v1.2.0 did)"
+    )
+    small_size_cap: bool = _fault("values over 4096 bytes are rejected")
+    oversize_clears_value: bool = _fault(
+        "rejecting an oversize value also deletes the value stored before"
+    )
+    size_check_after_auth: bool = _fault(
+        "the size cap is checked after authentication instead of before"
+    )
+    # Response shapes
+    missing_key_404: bool = _fault("reading an absent key answers 404 instead of 200 {}")
+    changed_missing: bool = _fault("a set answers {} without the changed field")
+    changed_false: bool = _fault("a set answers changed: false")
+    json_error_bodies: bool = _fault("error bodies are JSON objects instead of plain text")
+    text_content_type: bool = _fault("a stored value is served as text/plain")
+
+    @classmethod
+    def catalogue(cls) -> Mapping[str, str]:
+        """Every fault's command-line name and what it breaks, in declaration order."""
+        return {_cli_name(f.name): f.metadata["breaks"] for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> Faults:
+        """Switch on the named faults; dashes or underscores both work."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        chosen = {name.strip().replace("-", "_") for name in names}
+        unknown = sorted(chosen - known)
+        if unknown:
+            raise ValueError(
+                f"unknown fault {', '.join(map(_cli_name, unknown))}; "
+                f"known faults: {', '.join(cls.catalogue())}"
+            )
+        return cls(**dict.fromkeys(chosen, True))
+
+    def enabled(self) -> tuple[str, ...]:
+        """The command-line names of the faults switched on."""
+        return tuple(_cli_name(f.name) for f in dataclasses.fields(self) if getattr(self, f.name))
+
+
+def _cli_name(field_name: str) -> str:
+    return field_name.replace("_", "-")

@@ -1,0 +1,147 @@
+"""Concurrent keep-alive load against a KV server, checking every answer.
+
+``python -m conformance.reference.load`` starts the reference server (or takes ``--url``) and
+runs N clients, each on its own keep-alive connection, through a mix of sets, gets and deletes
+on keys of its own. An error is a connection failure, a 5xx, or an answer that disagrees with
+what that client last wrote. Prints throughput and latency percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from conformance.reference.server import ReferenceServer
+from conformance.reference.service import KV_PATH
+
+
+@dataclass
+class LoadResult:
+    clients: int
+    operations: int = 0
+    errors: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        ordered = sorted(self.latencies) or [0.0]
+        quantiles = statistics.quantiles(ordered, n=100) if len(ordered) > 1 else ordered * 99
+
+        def ms(value: float) -> str:
+            return f"{value * 1000:.2f} ms"
+
+        return (
+            f"{self.clients} clients, {self.operations} operations in {self.seconds:.2f} s "
+            f"({self.operations / max(self.seconds, 1e-9):.0f} ops/s), errors: {len(self.errors)}; "
+            f"latency p50 {ms(quantiles[49])}, p95 {ms(quantiles[94])}, p99 {ms(quantiles[98])}"
+        )
+
+
+def run_load(
+    base_url: str, token: str, *, clients: int, operations: int, seed: int = 0
+) -> LoadResult:
+    """``operations`` per client; all clients start together on a barrier."""
+    result = LoadResult(clients=clients)
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+    run_id = uuid.uuid4().hex[:12]
+
+    def client(number: int) -> None:
+        rng = random.Random(seed * 1_000_003 + number)
+        split = urlsplit(base_url)
+        connection = http.client.HTTPConnection(split.netloc, timeout=30)
+        model: dict[str, bytes] = {}
+        keys = [f"load-{run_id}-{number}-{i}" for i in range(8)]
+        errors: list[str] = []
+        latencies: list[float] = []
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        barrier.wait()
+        for step in range(operations):
+            key = rng.choice(keys)
+            url = f"{split.path}{KV_PATH}/{key}"
+            choice = rng.random()
+            started = time.perf_counter()
+            try:
+                if choice < 0.4:
+                    value = json.dumps({"client": number, "step": step}).encode()
+                    method = "POST" if step % 2 else "PUT"
+                    connection.request(method, url, body=value, headers=headers)
+                    status, body = _read(connection)
+                    if status == 200:
+                        model[key] = value
+                elif choice < 0.85:
+                    connection.request("GET", url, headers=headers)
+                    status, body = _read(connection)
+                    expected = model.get(key, b"{}")
+                    if status == 200 and body != expected:
+                        errors.append(f"GET {key}: expected {expected!r}, got {body!r}")
+                else:
+                    connection.request("DELETE", url, headers=headers)
+                    status, body = _read(connection)
+                    if status == 200:
+                        model.pop(key, None)
+                if status != 200:
+                    errors.append(f"{key}: status {status} {body[:100]!r}")
+            except (OSError, http.client.HTTPException) as error:
+                errors.append(f"{key}: {type(error).__name__}: {error}")
+                connection.close()
+            latencies.append(time.perf_counter() - started)
+        for key in keys:  # leave nothing behind
+            connection.request("DELETE", f"{split.path}{KV_PATH}/{key}", headers=headers)
+            _read(connection)
+        connection.close()
+        with lock:
+            result.operations += operations
+            result.errors.extend(errors)
+            result.latencies.extend(latencies)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _read(connection: http.client.HTTPConnection) -> tuple[int, bytes]:
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.reference.load", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--url", help="base URL of a running server (default: start one)")
+    parser.add_argument("--token", default="load-token", help="token to send (default %(default)s)")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--operations", type=int, default=2000, help="per client")
+    parser.add_argument("--store", default="memory", help="store of the started server")
+    args = parser.parse_args(argv)
+    if args.url:
+        result = run_load(args.url, args.token, clients=args.clients, operations=args.operations)
+    else:
+        with ReferenceServer([args.token], store=args.store) as server:
+            result = run_load(
+                server.url, args.token, clients=args.clients, operations=args.operations
+            )
+    print(result.summary())
+    for error in result.errors[:20]:
+        print("  ", error)
+    return 1 if result.errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,248 @@
+"""What the reference server answers: the upstream KV semantics, independent of HTTP plumbing.
+
+``KVService.handle`` maps one parsed request to one response. Every fault of the switchboard is
+applied here, each by one ``if``, so a faulty server is the correct one plus named defects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote_to_bytes, urlsplit
+
+from conformance.reference.faults import Faults
+from conformance.reference.identities import Identity
+from conformance.reference.jsonsyntax import is_valid_json
+from conformance.reference.store import Namespace, Store
+
+KV_PATH = "/plugins/com.mattermost.apps/api/v1/kv"
+MAX_VALUE_BYTES = 8192
+PREFIX_BYTES = 2
+METHODS = ("GET", "POST", "PUT", "DELETE")
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+_KV_ROOT = KV_PATH.encode() + b"/"
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    target: bytes  # the request-target as sent: path and query, still percent-encoded
+    headers: Mapping[str, str]  # names in lower case
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class KVService:
+    """Upstream's KV endpoints: routing, authentication, validation and storage."""
+
+    def __init__(
+        self, tokens: Mapping[str, Identity], store: Store, faults: Faults | None = None
+    ) -> None:
+        self._tokens = dict(tokens)
+        self._store = store
+        self._faults = faults or Faults()
+
+    def handle(self, request: Request) -> Response:
+        f = self._faults
+        route = self._route(request.target)
+        if isinstance(route, Response):
+            return route
+        prefix, key = route
+        if request.method not in METHODS:
+            # Upstream (gorilla/mux) sends an empty 405; Allow is added because RFC 9110 wants it.
+            return Response(405, headers=(("Allow", ", ".join(METHODS)),))
+        setting = request.method in ("POST", "PUT")
+        body = request.body
+        cap = 4096 if f.small_size_cap else MAX_VALUE_BYTES
+        oversize = setting and len(body) > cap
+        late_size_check = f.size_check_after_auth or f.oversize_clears_value or f.truncate_oversize
+        # Upstream limits the body before it looks at the token.
+        if oversize and not late_size_check:
+            return self._size_error()
+
+        identity = self._authenticate(request)
+        if isinstance(identity, Response):
+            return identity
+        if len(prefix) > PREFIX_BYTES:
+            return self._error(
+                500, f"prefix {_go_quote(prefix)} is longer than the limit of 2 ASCII characters"
+            )
+        namespace = Namespace(
+            app=identity.app,
+            user="*" if f.shared_between_users else identity.user,
+            prefix=b"  " if f.ignore_prefix else prefix.ljust(PREFIX_BYTES, b" "),
+        )
+        key = self._storage_key(key)
+
+        if request.method == "GET":
+            return self._get(namespace, key)
+        if request.method == "DELETE":
+            return self._delete(namespace, key)
+        if oversize:
+            if f.oversize_clears_value:
+                self._store.delete(namespace, key)
+            if not f.truncate_oversize:
+                return self._size_error()
+            body = body[:MAX_VALUE_BYTES]
+        elif not f.accept_invalid_json and not is_valid_json(
+            body, allow_non_finite=f.accept_non_finite
+        ):
+            return self._error(400, "payload is not valid json: invalid input")
+        return self._set(namespace, key, body)
+
+    # -- routing and authentication ------------------------------------------------------
+
+    def _route(self, target: bytes) -> tuple[bytes, bytes] | Response:
+        """(prefix, key) of a KV URL, matched on the decoded path as upstream's router does."""
+        if target.startswith((b"http://", b"https://")):  # absolute-form request-target
+            target = urlsplit(target).path or b"/"
+        path = target.partition(b"?")[0]
+        if _BAD_ESCAPE.search(path):
+            return self._error(400, "400 Bad Request")
+        decoded = unquote_to_bytes(path)
+        if not decoded.startswith(_KV_ROOT):
+            return self._error(404, "404 page not found")
+        parts = decoded[len(_KV_ROOT) :].split(b"/")
+        if len(parts) > 2 or not all(parts):
+            return self._error(404, "404 page not found")
+        prefix, key = (b"", parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+        if self._faults.double_decode_keys:
+            key = unquote_to_bytes(key)
+        return prefix, key
+
+    def _authenticate(self, request: Request) -> Identity | Response:
+        f = self._faults
+        token = self._token(request)
+        identity = self._tokens.get(token) if token is not None else None
+        if identity is None:
+            configured = next(iter(self._tokens.values()), None)
+            if token is None and f.accept_missing_token and configured:
+                return configured
+            if token is not None and f.accept_unknown_token and configured:
+                return configured
+            if token is not None and f.forbidden_for_unknown_token:
+                return self._error(403, "forbidden")
+            return self._error(401, "user ID is required: unauthorized")
+        if not identity.app_session:
+            return self._error(401, "not an app session: unauthorized")
+        return identity
+
+    def _token(self, request: Request) -> str | None:
+        """Where Mattermost finds a token: header (Bearer or Token), cookie, then query."""
+        header = request.headers.get("authorization", "")
+        if self._faults.ignore_auth_scheme and header.split():
+            return header.split()[-1]
+        # Mattermost compares the scheme case-insensitively and takes the rest after one
+        # separator character.
+        if len(header) > 6 and header[:6].lower() == "bearer":
+            return header[7:]
+        if len(header) > 5 and header[:5].lower() == "token":
+            return header[6:]
+        for cookie in request.headers.get("cookie", "").split(";"):
+            name, _, value = cookie.strip().partition("=")
+            if name == "MMAUTHTOKEN" and value:
+                return value
+        query = request.target.partition(b"?")[2].decode("latin-1")
+        values = parse_qs(query).get("access_token")
+        return values[0] if values else None
+
+    def _storage_key(self, key: bytes) -> bytes:
+        f = self._faults
+        if f.case_insensitive_keys:
+            key = _text(key).lower().encode("utf-8", "surrogateescape")
+        if f.strip_key_whitespace:
+            key = key.strip()
+        if f.normalize_keys:
+            key = unicodedata.normalize("NFC", _text(key)).encode("utf-8", "surrogateescape")
+        if f.truncate_keys:
+            key = key[:64]
+        return key
+
+    # -- operations ----------------------------------------------------------------------
+
+    def _get(self, namespace: Namespace, key: bytes) -> Response:
+        value = self._store.get(namespace, key)
+        if value is None:
+            if self._faults.missing_key_404:
+                return self._error(404, "not found")
+            return Response(200, b"{}", JSON)
+        return Response(200, value, TEXT if self._faults.text_content_type else JSON)
+
+    def _set(self, namespace: Namespace, key: bytes, value: bytes) -> Response:
+        f = self._faults
+        if f.null_deletes and value.strip() == b"null":
+            self._store.delete(namespace, key)
+        else:
+            self._store.set(namespace, key, self._stored_form(value))
+        if f.changed_missing:
+            return Response(200, b"{}\n", JSON)
+        # Upstream's upsert always reports a save, so changed is always true.
+        return Response(
+            200, b'{"changed":false}\n' if f.changed_false else b'{"changed":true}\n', JSON
+        )
+
+    def _stored_form(self, value: bytes) -> bytes:
+        f = self._faults
+        if f.reserialize_values or f.float_numbers:
+            try:
+                parsed = json.loads(value, parse_int=_as_double if f.float_numbers else int)
+            except (ValueError, RecursionError):
+                return value
+            value = json.dumps(parsed, separators=(",", ":"), ensure_ascii=False).encode()
+        if f.mojibake:
+            value = value.decode("latin-1").encode("utf-8")
+        return value
+
+    def _delete(self, namespace: Namespace, key: bytes) -> Response:
+        f = self._faults
+        if f.delete_is_noop:
+            existed = self._store.get(namespace, key) is not None
+        else:
+            existed = self._store.delete(namespace, key)
+        if not existed and f.delete_absent_fails:
+            return self._error(500, "key not found")
+        return Response(200)
+
+    # -- errors --------------------------------------------------------------------------
+
+    def _size_error(self) -> Response:
+        return self._error(500, "size limit of 8Kb exceeded")
+
+    def _error(self, status: int, message: str) -> Response:
+        """Upstream writes errors with Go's http.Error: plain text and a trailing newline."""
+        if self._faults.json_error_bodies:
+            return Response(status, json.dumps({"error": message}).encode(), JSON)
+        return Response(
+            status,
+            message.encode() + b"\n",
+            TEXT,
+            (("X-Content-Type-Options", "nosniff"),),
+        )
+
+
+def _as_double(literal: str) -> float | int:
+    """An integer as a JavaScript server would keep it: a double, printed without '.0'."""
+    number = float(literal)
+    return int(number) if number.is_integer() and abs(number) < 1e21 else number
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _go_quote(raw: bytes) -> str:
+    """Roughly Go's %q, as upstream formats the rejected prefix."""
+    return json.dumps(raw.decode("utf-8", "replace"), ensure_ascii=False)

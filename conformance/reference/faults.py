@@ -23,10 +23,10 @@ class Faults:
 
     # Authentication
     accept_missing_token: bool = _fault(
-        "a request without any token is served as the first configured identity"
+        "a request without an Authorization header is served as the first configured identity"
     )
     accept_unknown_token: bool = _fault(
-        "an unknown token is served as the first configured identity"
+        "an unknown, non-empty token is served as the first configured identity"
     )
     ignore_auth_scheme: bool = _fault(
         "the token is the last word of the Authorization header, whatever the scheme"
@@ -46,6 +46,10 @@ class Faults:
     )
     mojibake: bool = _fault("non-ASCII text is stored double-encoded (UTF-8 read as Latin-1)")
     null_deletes: bool = _fault("setting the value null deletes the key")
+    ignore_overwrite: bool = _fault(
+        "a set of a key that holds a value answers 200 but keeps the old value"
+    )
+    put_unsupported: bool = _fault("PUT is answered 405; only POST sets")
     # Keys
     case_insensitive_keys: bool = _fault("keys are folded to lower case")
     strip_key_whitespace: bool = _fault("surrounding whitespace is stripped from keys")
@@ -54,9 +58,15 @@ class Faults:
         "keys are percent-decoded twice, so a literal %41 addresses key A"
     )
     normalize_keys: bool = _fault("keys are put in Unicode normalisation form NFC")
+    ascii_keys_only: bool = _fault("a key with a non-ASCII character is answered 400")
+    reserved_key_characters_400: bool = _fault(
+        "a key containing a URL-reserved character (?#[]@!$&'()*,;=) is answered 400"
+    )
     # Delete
     delete_is_noop: bool = _fault("DELETE answers 200 but leaves the value in place")
     delete_absent_fails: bool = _fault("DELETE of an absent key answers 500")
+    delete_answers_202: bool = _fault("DELETE answers 202 Accepted")
+    delete_answers_204: bool = _fault("DELETE answers 204 instead of 200 (legitimate in core)")
     # Invalid JSON
     accept_invalid_json: bool = _fault("bodies that are not JSON are stored and answered 200")
     accept_non_finite: bool = _fault("NaN, Infinity and -Infinity are accepted as JSON")
@@ -71,12 +81,34 @@ class Faults:
     size_check_after_auth: bool = _fault(
         "the size cap is checked after authentication instead of before"
     )
+    oversize_413: bool = _fault(
+        "an oversize value is answered 413 instead of 500 (legitimate in core)"
+    )
+    # Prefix route
+    no_prefix_route: bool = _fault("the prefix route does not exist: every request to it is 404")
+    no_prefix_padding: bool = _fault(
+        "prefixes are not padded to 2 bytes, so ' ' is not the plain route (legitimate in core)"
+    )
     # Response shapes
     missing_key_404: bool = _fault("reading an absent key answers 404 instead of 200 {}")
+    missing_key_null: bool = _fault("reading an absent key answers 200 null")
     changed_missing: bool = _fault("a set answers {} without the changed field")
     changed_false: bool = _fault("a set answers changed: false")
+    changed_tracks_value: bool = _fault(
+        "a set of the value already stored answers changed: false, as documented "
+        "(legitimate in core)"
+    )
     json_error_bodies: bool = _fault("error bodies are JSON objects instead of plain text")
+    reworded_errors: bool = _fault(
+        "401 and 400 errors are plain text worded differently from upstream (legitimate in core)"
+    )
     text_content_type: bool = _fault("a stored value is served as text/plain")
+    options_allowed: bool = _fault(
+        "OPTIONS is answered 204 with an Allow header (legitimate in core)"
+    )
+    charset_content_type_500: bool = _fault(
+        "a set whose Content-Type has a charset parameter is answered 500"
+    )
 
     @classmethod
     def catalogue(cls) -> Mapping[str, str]:

@@ -27,6 +27,7 @@ TEXT = "text/plain; charset=utf-8"
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _KV_ROOT = KV_PATH.encode() + b"/"
+_RESERVED = frozenset(b"?#[]@!$&'()*,;=")
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,11 @@ class KVService:
         if isinstance(route, Response):
             return route
         prefix, key = route
-        if request.method not in METHODS:
+        if f.no_prefix_route and route_has_prefix(request.target):
+            return self._error(404, "404 page not found")
+        if f.options_allowed and request.method == "OPTIONS":
+            return Response(204, headers=(("Allow", ", ".join(METHODS)),))
+        if request.method not in METHODS or (f.put_unsupported and request.method == "PUT"):
             # Upstream (gorilla/mux) sends an empty 405; Allow is added because RFC 9110 wants it.
             return Response(405, headers=(("Allow", ", ".join(METHODS)),))
         setting = request.method in ("POST", "PUT")
@@ -83,9 +88,13 @@ class KVService:
         namespace = Namespace(
             app=identity.app,
             user="*" if f.shared_between_users else identity.user,
-            prefix=b"  " if f.ignore_prefix else prefix.ljust(PREFIX_BYTES, b" "),
+            prefix=self._namespace_prefix(prefix),
         )
         key = self._storage_key(key)
+        if f.ascii_keys_only and not key.isascii():
+            return self._error(400, "key must be ASCII")
+        if f.reserved_key_characters_400 and any(c in _RESERVED for c in key):
+            return self._error(400, "key has a reserved character")
 
         if request.method == "GET":
             return self._get(namespace, key)
@@ -97,6 +106,8 @@ class KVService:
             if not f.truncate_oversize:
                 return self._size_error()
             body = body[:MAX_VALUE_BYTES]
+        elif f.charset_content_type_500 and "charset" in request.headers.get("content-type", ""):
+            return self._error(500, "unsupported charset")
         elif not f.accept_invalid_json and not is_valid_json(
             body, allow_non_finite=f.accept_non_finite
         ):
@@ -129,9 +140,9 @@ class KVService:
         identity = self._tokens.get(token) if token is not None else None
         if identity is None:
             configured = next(iter(self._tokens.values()), None)
-            if token is None and f.accept_missing_token and configured:
+            if f.accept_missing_token and "authorization" not in request.headers and configured:
                 return configured
-            if token is not None and f.accept_unknown_token and configured:
+            if token and f.accept_unknown_token and configured:
                 return configured
             if token is not None and f.forbidden_for_unknown_token:
                 return self._error(403, "forbidden")
@@ -159,6 +170,13 @@ class KVService:
         values = parse_qs(query).get("access_token")
         return values[0] if values else None
 
+    def _namespace_prefix(self, prefix: bytes) -> bytes:
+        if self._faults.ignore_prefix:
+            return b"  "
+        if self._faults.no_prefix_padding:
+            return prefix
+        return prefix.ljust(PREFIX_BYTES, b" ")
+
     def _storage_key(self, key: bytes) -> bytes:
         f = self._faults
         if f.case_insensitive_keys:
@@ -178,21 +196,23 @@ class KVService:
         if value is None:
             if self._faults.missing_key_404:
                 return self._error(404, "not found")
+            if self._faults.missing_key_null:
+                return Response(200, b"null", JSON)
             return Response(200, b"{}", JSON)
         return Response(200, value, TEXT if self._faults.text_content_type else JSON)
 
     def _set(self, namespace: Namespace, key: bytes, value: bytes) -> Response:
         f = self._faults
+        before = self._store.get(namespace, key)
         if f.null_deletes and value.strip() == b"null":
             self._store.delete(namespace, key)
-        else:
+        elif not (f.ignore_overwrite and before is not None):
             self._store.set(namespace, key, self._stored_form(value))
         if f.changed_missing:
             return Response(200, b"{}\n", JSON)
         # Upstream's upsert always reports a save, so changed is always true.
-        return Response(
-            200, b'{"changed":false}\n' if f.changed_false else b'{"changed":true}\n', JSON
-        )
+        changed = not f.changed_false and not (f.changed_tracks_value and before == value)
+        return Response(200, b'{"changed":true}\n' if changed else b'{"changed":false}\n', JSON)
 
     def _stored_form(self, value: bytes) -> bytes:
         f = self._faults
@@ -214,17 +234,19 @@ class KVService:
             existed = self._store.delete(namespace, key)
         if not existed and f.delete_absent_fails:
             return self._error(500, "key not found")
-        return Response(200)
+        return Response(204 if f.delete_answers_204 else 202 if f.delete_answers_202 else 200)
 
     # -- errors --------------------------------------------------------------------------
 
     def _size_error(self) -> Response:
-        return self._error(500, "size limit of 8Kb exceeded")
+        return self._error(413 if self._faults.oversize_413 else 500, "size limit of 8Kb exceeded")
 
     def _error(self, status: int, message: str) -> Response:
         """Upstream writes errors with Go's http.Error: plain text and a trailing newline."""
         if self._faults.json_error_bodies:
             return Response(status, json.dumps({"error": message}).encode(), JSON)
+        if self._faults.reworded_errors and status in (400, 401):
+            message = "invalid request" if status == 400 else "invalid or missing token"
         return Response(
             status,
             message.encode() + b"\n",
@@ -237,6 +259,12 @@ def _as_double(literal: str) -> float | int:
     """An integer as a JavaScript server would keep it: a double, printed without '.0'."""
     number = float(literal)
     return int(number) if number.is_integer() and abs(number) < 1e21 else number
+
+
+def route_has_prefix(target: bytes) -> bool:
+    """True for the prefix route: two segments after the KV root, once decoded."""
+    path = unquote_to_bytes(target.partition(b"?")[0])
+    return path.startswith(_KV_ROOT) and b"/" in path[len(_KV_ROOT) :]
 
 
 def _text(raw: bytes) -> str:

@@ -47,6 +47,11 @@ class MemoryStore:
         with self._lock:
             return self._data.pop((namespace, key), None) is not None
 
+    def snapshot(self) -> dict[tuple[Namespace, bytes], bytes]:
+        """A copy of every entry, for tests that check what a client left behind."""
+        with self._lock:
+            return dict(self._data)
+
     def close(self) -> None:
         pass
 

@@ -16,8 +16,8 @@ from tests.support.http import RawClient
 BREAKS: dict[str, frozenset[str]] = {
     name: frozenset(probes)
     for name, probes in {
-        "accept-missing-token": {"missing-token-401", "malformed-authorization-401"},
-        "accept-unknown-token": {"unknown-token-401", "malformed-authorization-401"},
+        "accept-missing-token": {"missing-token-401"},
+        "accept-unknown-token": {"unknown-token-401"},
         "ignore-auth-scheme": {"malformed-authorization-401"},
         "forbidden-for-unknown-token": {"unknown-token-401", "malformed-authorization-401"},
         "shared-between-users": {"isolation-between-users"},
@@ -26,14 +26,39 @@ BREAKS: dict[str, frozenset[str]] = {
         "reserialize-values": {"values-stored-byte-exact"},
         "mojibake": {"unicode-values-exact"},
         "null-deletes": {"null-is-stored"},
+        "ignore-overwrite": {"null-is-stored", "prefix-route", "set-by-post-and-put"},
+        # Every probe that sends a PUT.
+        "put-unsupported": {
+            "changed-true-on-same-value",
+            "invalid-json-rejected",
+            "malformed-authorization-401",
+            "missing-token-401",
+            "non-app-session-401",
+            "prefix-route",
+            "set-by-post-and-put",
+            "size-cap-checked-before-auth",
+            "unknown-token-401",
+        },
         "case-insensitive-keys": {"keys-case-sensitive"},
         "strip-key-whitespace": {"keys-whitespace-significant"},
         "truncate-keys": {"keys-long-shared-prefix"},
         "double-decode-keys": {"keys-literal-percent"},
         "normalize-keys": {"keys-normalisation-significant"},
+        "ascii-keys-only": {"keys-normalisation-significant", "keys-of-256-characters"},
+        "reserved-key-characters-400": {"keys-with-reserved-characters"},
         # The prefix-route probe deletes on that route too.
         "delete-is-noop": {"delete-answers-200-empty", "prefix-route"},
         "delete-absent-fails": {"delete-absent-answers-200"},
+        "delete-answers-202": {
+            "delete-absent-answers-200",
+            "delete-answers-200-empty",
+            "prefix-route",
+        },
+        "delete-answers-204": {
+            "delete-absent-answers-200",
+            "delete-answers-200-empty",
+            "prefix-route",
+        },
         # NaN and Infinity are not JSON either.
         "accept-invalid-json": {"invalid-json-rejected", "non-finite-numbers-rejected"},
         "accept-non-finite": {"non-finite-numbers-rejected"},
@@ -44,11 +69,47 @@ BREAKS: dict[str, frozenset[str]] = {
             "size-cap-checked-before-auth",
         },
         "size-check-after-auth": {"size-cap-checked-before-auth"},
+        "oversize-413": {"size-cap-checked-before-auth", "value-over-8192-bytes-rejected"},
+        # Every probe that uses the prefix route.
+        "no-prefix-route": {
+            "encoded-slash-splits-the-path",
+            "isolation-between-prefixes",
+            "isolation-between-users",
+            "long-prefix-500",
+            "malformed-authorization-401",
+            "missing-token-401",
+            "non-app-session-401",
+            "prefix-route",
+            "prefix-space-padding",
+            "two-byte-prefixes-accepted",
+            "unknown-token-401",
+            "unsupported-methods-405",
+        },
+        "no-prefix-padding": {"prefix-space-padding"},
         "missing-key-404": {"missing-key-reads-empty-object"},
+        # Probes that read an absent key and expect 200 {} or 404.
+        "missing-key-null": {
+            "delete-answers-200-empty",
+            "isolation-between-apps",
+            "isolation-between-users",
+            "missing-key-reads-empty-object",
+            "prefix-route",
+        },
         "changed-missing": {"set-answers-changed-true", "changed-true-on-same-value"},
         "changed-false": {"set-answers-changed-true", "changed-true-on-same-value"},
+        "changed-tracks-value": {"changed-true-on-same-value"},
         "json-error-bodies": ERROR_PROBES,
+        "reworded-errors": {
+            "invalid-json-rejected",
+            "non-finite-numbers-rejected",
+            "missing-token-401",
+            "unknown-token-401",
+            "malformed-authorization-401",
+            "non-app-session-401",
+        },
         "text-content-type": {"value-served-as-json"},
+        "options-allowed": {"unsupported-methods-405"},
+        "charset-content-type-500": {"set-content-type-ignored"},
     }.items()
 }
 

@@ -218,6 +218,22 @@ def probe_null_is_stored(ctx: Ctx) -> None:
 
 
 @probe
+def probe_set_content_type_ignored(ctx: Ctx) -> None:
+    key = ctx.key()
+    for content_type in (
+        "text/plain",
+        "application/json; charset=utf-8",
+        "application/x-www-form-urlencoded",
+    ):
+        reply = ctx.send("POST", key, b'"typed"', headers={"Content-Type": content_type})
+        check(reply.status == 200, reply, f"200 whatever the Content-Type ({content_type})")
+    reply = ctx.client.request(
+        "POST", f"{KV_PATH}/{key}", body=b"1", headers={"Authorization": "Bearer " + ALICE}
+    )
+    check(reply.status == 200, reply, "200 without a Content-Type")
+
+
+@probe
 def probe_invalid_json_rejected(ctx: Ctx) -> None:
     key = ctx.key()
     ctx.set(key, b'"before"')
@@ -453,6 +469,13 @@ def probe_keys_literal_percent(ctx: Ctx) -> None:
 def probe_keys_long_shared_prefix(ctx: Ctx) -> None:
     base = ctx.key().ljust(250, "x")
     _distinct(ctx, base + "-1", base + "-2")
+
+
+@probe
+def probe_keys_with_reserved_characters(ctx: Ctx) -> None:
+    key = ctx.key() + "?#[]@!$&'()*+,;=%"
+    ctx.set(enc(key), b'"reserved"')
+    assert ctx.read(enc(key)) == b'"reserved"'
 
 
 @probe

@@ -1,0 +1,301 @@
+"""A small Python client for the KV API, mirroring the Go driver, and the exchange records
+the suite uses to explain and reproduce what it saw.
+
+``KVClient.set/get/delete`` behave like the Go driver's ``KVSet/KVGet/KVDelete`` (the first
+optional argument is the prefix). ``KVClient.send`` is the low-level call the checks use: it
+never raises on an HTTP status and returns an ``Exchange`` that can print itself as a curl
+command with the token replaced by a shell variable. Redirects are never followed, so a token
+never travels to another host.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+from urllib.parse import quote
+
+import requests
+
+DEFAULT_KV_PATH: Final = "/plugins/com.mattermost.apps/api/v1/kv"
+DEFAULT_TIMEOUT: Final = 10.0
+BODY_PREVIEW_BYTES: Final = 300
+_CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset by the server"),
+    (socket.gaierror, "host name not found"),
+    (TimeoutError, "timed out"),
+    (requests.exceptions.ChunkedEncodingError, "the answer was cut off"),
+)
+
+
+class _Default:
+    """Marker: use the client's own bearer token."""
+
+
+OWN_TOKEN: Final = _Default()
+
+
+class KVError(Exception):
+    """The server answered a driver-level call with something other than success."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__(f"{exchange.method} {exchange.redacted_url} -> {exchange.summary()}")
+        self.exchange = exchange
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and what came back (``status`` None: no answer, see ``error``).
+
+    Everything stored here is already redacted: each secret is replaced by ``$NAME``.
+    """
+
+    method: str
+    redacted_url: str
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: bytes | None
+    status: int | None = None
+    response_headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    response_body: bytes = b""
+    error: str | None = None
+    seconds: float = 0.0
+    body_preview: str = ""  # the response body, trimmed and redacted, for messages
+
+    @property
+    def content_type(self) -> str | None:
+        return self.response_headers.get("content-type")
+
+    def summary(self) -> str:
+        """Status, Content-Type and a preview of the body, on one line."""
+        if self.status is None:
+            return f"no answer ({self.error})"
+        parts = [str(self.status)]
+        if self.content_type:
+            parts.append(self.content_type)
+        parts.append(self.body_preview or _preview(self.response_body))
+        return " ".join(parts)
+
+    def curl(self) -> str:
+        """A shell command that sends the same request; secrets stay ``$VARIABLES``."""
+        words = ["curl", "-sS", "-i", "-X", self.method]
+        for name, value in self.request_headers:
+            header = f"{name}: {value}"
+            # Double quotes let the shell expand $KV_TOKEN; everything else is quoted safely.
+            words.append("-H")
+            words.append(
+                '"' + header.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`") + '"'
+                if "$" in header
+                else shlex.quote(header)
+            )
+        prefix = ""
+        if self.request_body is not None:
+            text = _shell_text(self.request_body)
+            if text is not None:
+                words += ["--data-binary", shlex.quote(text)]
+            else:
+                prefix = f"python3 -c {shlex.quote(_python_writer(self.request_body))} | "
+                words += ["--data-binary", "@-"]
+        words.append(shlex.quote(self.redacted_url))
+        return prefix + " ".join(words)
+
+
+class KVClient:
+    """One identity's view of a KV server, over one keep-alive session."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        kv_path: str = DEFAULT_KV_PATH,
+        timeout: float = DEFAULT_TIMEOUT,
+        token_variable: str = "KV_TOKEN",
+        secrets: Mapping[str, str] | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.kv_path = "/" + kv_path.strip("/")
+        self.token = token
+        self.timeout = timeout
+        # Every secret the client may send, mapped to the variable that stands for it.
+        self._secrets = {token: token_variable, **(secrets or {})}
+        self._on_exchange = on_exchange
+        self._session = session or requests.Session()
+        # No proxies, no .netrc credentials, no environment-supplied auth.
+        self._session.trust_env = False
+
+    # -- the Go driver's calls -----------------------------------------------------------
+
+    def set(self, key: str, value: Any, prefix: str = "") -> bool:
+        """Store ``value`` (any JSON-encodable value); returns the server's ``changed``."""
+        body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        exchange = self.send("POST", key, prefix=prefix, body=body)
+        if exchange.status not in (200, 201):
+            raise KVError(exchange)
+        try:
+            changed = json.loads(exchange.response_body)["changed"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise KVError(exchange) from error
+        if not isinstance(changed, bool):
+            raise KVError(exchange)
+        return changed
+
+    def get(self, key: str, prefix: str = "") -> Any:
+        """The stored value; ``{}`` or ``KeyError`` (404) for an absent key, by server."""
+        exchange = self.send("GET", key, prefix=prefix)
+        if exchange.status == 404:
+            raise KeyError(key)
+        if exchange.status != 200:
+            raise KVError(exchange)
+        return json.loads(exchange.response_body)
+
+    def delete(self, key: str, prefix: str = "") -> None:
+        exchange = self.send("DELETE", key, prefix=prefix)
+        if exchange.status not in (200, 204, 404):
+            raise KVError(exchange)
+
+    # -- the low-level call ---------------------------------------------------------------
+
+    def url(self, key: str, prefix: str = "") -> str:
+        """The URL of a key: each segment percent-encoded, ``/`` included."""
+        segments = [prefix, key] if prefix else [key]
+        return self.base_url + self.kv_path + "/" + "/".join(quote(s, safe="") for s in segments)
+
+    def send(
+        self,
+        method: str,
+        key: str,
+        *,
+        prefix: str = "",
+        body: bytes | None = None,
+        authorization: str | _Default | None = OWN_TOKEN,
+        headers: Mapping[str, str] | None = None,
+        url: str | None = None,
+    ) -> Exchange:
+        """Send one request and record it; never raises for a status or a transport error.
+
+        ``authorization`` None sends no Authorization header; a string is sent as the whole
+        header value. ``url`` overrides the key's URL (for routing checks).
+        """
+        sent: dict[str, str] = {}
+        if isinstance(authorization, _Default):
+            sent["Authorization"] = f"Bearer {self.token}"
+        elif authorization is not None:
+            sent["Authorization"] = authorization
+        if body is not None:
+            sent["Content-Type"] = "application/json"
+        sent.update(headers or {})
+        target = url or self.url(key, prefix)
+        started = time.perf_counter()
+        base = Exchange(
+            method=method,
+            redacted_url=self.redact(target),
+            # Only credentials carry tokens; other headers stay readable even for short tokens.
+            request_headers=tuple(
+                (name, self.redact(value) if name.lower() in _CREDENTIALS else value)
+                for name, value in sent.items()
+            ),
+            request_body=body,
+        )
+        try:
+            response = self._session.request(
+                method,
+                target,
+                data=body,
+                headers=sent,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as error:
+            exchange = replace(base, error=_describe(error), seconds=time.perf_counter() - started)
+        else:
+            exchange = replace(
+                base,
+                status=response.status_code,
+                response_headers={k.lower(): self.redact(v) for k, v in response.headers.items()},
+                response_body=response.content,
+                seconds=time.perf_counter() - started,
+                # A server may echo a token back in an error body.
+                body_preview=self.redact(_preview(response.content)),
+            )
+        if self._on_exchange is not None:
+            self._on_exchange(exchange)
+        return exchange
+
+    def redact(self, text: str) -> str:
+        for secret, variable in self._secrets.items():
+            if secret:
+                text = text.replace(secret, f"${variable}")
+        return text
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _describe(error: requests.RequestException) -> str:
+    """A short cause: the library's messages are long and name internals, not tokens."""
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    cause: BaseException | None = error
+    while cause is not None:
+        for kind, text in _CAUSES:
+            if isinstance(cause, kind):
+                return text
+        cause = cause.__cause__ or cause.__context__ or _first_arg_exception(cause)
+    return f"{type(error).__name__}"
+
+
+def _first_arg_exception(error: BaseException) -> BaseException | None:
+    # urllib3 keeps the underlying error as an argument or a `reason`, not as __cause__.
+    reason = getattr(error, "reason", None)
+    if isinstance(reason, BaseException):
+        return reason
+    return next((arg for arg in error.args if isinstance(arg, BaseException)), None)
+
+
+def _preview(body: bytes) -> str:
+    if not body:
+        return "(empty body)"
+    shown = body[:BODY_PREVIEW_BYTES]
+    text = shown.decode("utf-8", "backslashreplace")
+    more = f"… ({len(body)} bytes)" if len(body) > BODY_PREVIEW_BYTES else ""
+    return repr(text) + more
+
+
+def _shell_text(body: bytes) -> str | None:
+    """The body as shell-quotable text, or None when it needs a byte-exact writer."""
+    if len(body) > BODY_PREVIEW_BYTES or b"\0" in body:
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _python_writer(body: bytes) -> str:
+    """A Python one-liner writing ``body`` exactly; runs of one byte are compressed."""
+    pieces: list[str] = []
+    literal = bytearray()
+    start = 0
+    while start < len(body):
+        end = start
+        while end < len(body) and body[end] == body[start]:
+            end += 1
+        if end - start >= 8:
+            if literal:
+                pieces.append(repr(bytes(literal)))
+                literal.clear()
+            pieces.append(f"{bytes([body[start]])!r}*{end - start}")
+        else:
+            literal += body[start:end]
+        start = end
+    if literal or not pieces:
+        pieces.append(repr(bytes(literal)))
+    return f"import sys; sys.stdout.buffer.write({' + '.join(pieces)})"

@@ -1,0 +1,91 @@
+"""The suite's configuration: built once from options and environment, then read-only."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from conformance.client import DEFAULT_KV_PATH, DEFAULT_TIMEOUT
+from conformance.reference.faults import Faults
+from conformance.requirements import PROFILES
+
+DEFAULT_EXAMPLES = 40
+
+
+class ConfigError(Exception):
+    """Bad configuration; the message is one sentence saying what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    target_url: str | None  # None: the embedded reference server
+    tokens: tuple[str, ...]
+    profile: str = "core"
+    kv_path: str = DEFAULT_KV_PATH
+    timeout: float = DEFAULT_TIMEOUT
+    strict: bool = False
+    seed: int = 0
+    examples: int = DEFAULT_EXAMPLES
+    reference_faults: tuple[str, ...] = ()
+
+    @property
+    def embedded(self) -> bool:
+        return self.target_url is None
+
+    @classmethod
+    def build(cls, option: Callable[[str], Any], environ: Mapping[str, str]) -> Settings:
+        """From pytest options (``option(name)``), falling back to the environment."""
+        target_url = option("target_url") or environ.get("KV_TARGET_URL") or None
+        tokens = tuple(option("kv_tokens") or ())
+        if not tokens and environ.get("KV_TOKENS"):
+            tokens = tuple(t.strip() for t in environ["KV_TOKENS"].split(",") if t.strip())
+        profile = option("kv_profile") or environ.get("KV_PROFILE") or "core"
+        seed = option("kv_seed")
+        settings = cls(
+            target_url=target_url.rstrip("/") if target_url else None,
+            tokens=tokens,
+            profile=profile,
+            kv_path="/" + (option("kv_path") or DEFAULT_KV_PATH).strip("/"),
+            timeout=float(option("kv_timeout") or DEFAULT_TIMEOUT),
+            strict=bool(option("kv_strict")),
+            seed=int(seed) if seed is not None else secrets.randbelow(2**32),
+            examples=int(option("kv_examples") or DEFAULT_EXAMPLES),
+            reference_faults=tuple(option("kv_reference_faults") or ()),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.profile not in PROFILES:
+            raise ConfigError(
+                f"unknown profile {self.profile!r}: use --profile core or --profile mattermost"
+            )
+        if self.target_url is not None:
+            scheme = urlsplit(self.target_url).scheme
+            if scheme not in ("http", "https") or not urlsplit(self.target_url).netloc:
+                raise ConfigError(
+                    f"--target-url must be an http:// or https:// URL, not {self.target_url!r}"
+                )
+            if not self.tokens:
+                raise ConfigError(
+                    "give the tokens of two different users of your server: "
+                    "--token TOKEN_A --token TOKEN_B (or KV_TOKENS=A,B)"
+                )
+            if self.reference_faults:
+                raise ConfigError(
+                    "--kv-reference-fault applies to the embedded server only; "
+                    "drop it or drop --target-url"
+                )
+        if len(set(self.tokens)) != len(self.tokens):
+            raise ConfigError("the same token was given twice: give two different users' tokens")
+        if self.timeout <= 0:
+            raise ConfigError("--kv-timeout must be a positive number of seconds")
+        if self.examples < 1:
+            raise ConfigError("--kv-examples must be at least 1")
+        try:
+            Faults.from_names(self.reference_faults)
+        except ValueError as error:
+            raise ConfigError(f"{error}") from None

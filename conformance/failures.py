@@ -1,0 +1,61 @@
+"""What a check raises: a failure that explains itself to the server's author."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from conformance.client import Exchange
+from conformance.requirements import Requirement
+
+MAX_STEPS_SHOWN = 12
+
+
+class RequirementFailure(AssertionError):
+    """A requirement was not met: id, level, statement, expected vs received, reproduction."""
+
+    def __init__(
+        self,
+        requirement: Requirement,
+        expected: str,
+        received: str,
+        steps: Sequence[Exchange] = (),
+    ) -> None:
+        self.requirement = requirement
+        self.expected = expected
+        self.received = received
+        self.steps = tuple(steps)
+        self.example: dict[str, object] | None = None  # set when Hypothesis drew the input
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [
+            self.requirement.title(),
+            f"  Expected: {self.expected}",
+            f"  Received: {self.received}",
+        ]
+        if self.steps:
+            shown = self.steps[-MAX_STEPS_SHOWN:]
+            skipped = len(self.steps) - len(shown)
+            variables = sorted({word.strip('"') for step in shown for word in _variables(step)})
+            hint = f" (set {' and '.join(variables)} first)" if variables else ""
+            lines.append(f"  Reproduce with{hint}:")
+            if skipped:
+                lines.append(f"    ({skipped} earlier requests of this check not shown)")
+            for number, step in enumerate(shown, start=skipped + 1):
+                lines.append(f"    {number}. {step.curl()}")
+                lines.append(f"       -> {step.summary()}")
+        return "\n".join(lines)
+
+
+class NotTested(Exception):
+    """The requirement cannot be judged with this configuration (e.g. only one token)."""
+
+
+class Unsupported(Exception):
+    """The server does not offer the optional feature this requirement concerns."""
+
+
+def _variables(step: Exchange) -> list[str]:
+    return [
+        word for _, value in step.request_headers for word in value.split() if word.startswith("$")
+    ]

@@ -1,0 +1,268 @@
+"""The pytest plugin: options, the one configuration fixture, and the hooks that turn test
+outcomes into requirement verdicts. The engine lives in plain classes (Target, Harness)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterator
+
+import pytest
+
+from conformance.config import ConfigError, Settings
+from conformance.failures import NotTested, RequirementFailure, Unsupported
+from conformance.harness import Harness
+from conformance.requirements import PROFILES, Catalogue
+from conformance.target import Target
+from conformance.verdicts import Verdict, Verdicts
+
+SETTINGS = pytest.StashKey[Settings]()
+TARGET = pytest.StashKey[Target]()
+VERDICTS = pytest.StashKey[Verdicts]()
+MARKER = "requirement"
+EXIT_NOT_CONFORMANT_CONFIG = 2
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kv-conformance", "KV API conformance (kv-conformance)")
+    group.addoption(
+        "--target-url",
+        dest="target_url",
+        metavar="URL",
+        help="base URL of the server under test (its site URL; the KV routes are under "
+        "--kv-path). Default: the embedded reference server. Env: KV_TARGET_URL",
+    )
+    group.addoption(
+        "--token",
+        dest="kv_tokens",
+        action="append",
+        metavar="TOKEN",
+        help="a bearer token; give two, of two different users (identities A and B). "
+        "Env: KV_TOKENS=A,B",
+    )
+    group.addoption(
+        "--profile",
+        dest="kv_profile",
+        choices=PROFILES,
+        help="core: the documented contract, accepting legitimate variations (default); "
+        "mattermost: also byte-level parity with the upstream plugin. Env: KV_PROFILE",
+    )
+    group.addoption(
+        "--kv-path",
+        dest="kv_path",
+        metavar="PATH",
+        help="path of the KV routes under the base URL "
+        "(default /plugins/com.mattermost.apps/api/v1/kv)",
+    )
+    group.addoption(
+        "--kv-timeout",
+        dest="kv_timeout",
+        type=float,
+        metavar="SECONDS",
+        help="per-request timeout (default 10)",
+    )
+    group.addoption(
+        "--kv-strict",
+        dest="kv_strict",
+        action="store_true",
+        help="SHOULD requirements that are not met fail the run (pytest's own --strict is "
+        "something else)",
+    )
+    group.addoption(
+        "--seed",
+        dest="kv_seed",
+        type=int,
+        metavar="N",
+        help="seed for generated values and sequences; the seed in use is printed",
+    )
+    group.addoption(
+        "--kv-examples",
+        dest="kv_examples",
+        type=int,
+        metavar="N",
+        help="examples per property-based check (default 40)",
+    )
+    group.addoption(
+        "--kv-reference-fault",
+        dest="kv_reference_faults",
+        action="append",
+        metavar="NAME",
+        help="switch on a named fault in the embedded reference server, to see what a "
+        "failing run looks like (python -m conformance.reference --list-faults)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{MARKER}(id): the catalogue requirement this conformance check judges"
+    )
+
+
+def _requirement_id(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker(MARKER)
+    return str(marker.args[0]) if marker else None
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    checks = [item for item in items if _requirement_id(item)]
+    if not checks:
+        return  # not a conformance run (e.g. the project's own tests): stay out of the way
+    try:
+        settings = Settings.build(config.getoption, os.environ)
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+    catalogue = Catalogue.load()
+    config.stash[SETTINGS] = settings
+    config.stash[VERDICTS] = Verdicts(catalogue, strict=settings.strict)
+    outside = [
+        item
+        for item in checks
+        if settings.profile not in catalogue[_requirement_id(item) or ""].profiles
+    ]
+    if outside:
+        config.hook.pytest_deselected(items=outside)
+        items[:] = [item for item in items if item not in outside]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if SETTINGS not in config.stash:
+        return
+    settings = config.stash[SETTINGS]
+    try:
+        target = Target.open(settings, config.stash[VERDICTS].catalogue)
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[TARGET] = target
+    where = "embedded reference server" if settings.embedded else "target"
+    faults = (
+        f" with faults {', '.join(settings.reference_faults)}" if settings.reference_faults else ""
+    )
+    _write_line(
+        config,
+        f"kv-conformance: {where} {target.base_url}{faults}, profile {settings.profile}, "
+        f"seed {settings.seed} (rerun with --seed {settings.seed}), run marker {target.marker}",
+    )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    target = config.stash.get(TARGET, None)
+    if target is not None:
+        target.close()
+
+
+@pytest.fixture(scope="session")
+def kv_target(pytestconfig: pytest.Config) -> Target:
+    """The one configured target of this run."""
+    return pytestconfig.stash[TARGET]
+
+
+@pytest.fixture
+def kv(kv_target: Target) -> Iterator[Harness]:
+    """A check's harness; removes what the check wrote."""
+    harness = Harness(kv_target)
+    yield harness
+    harness.cleanup()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    requirement_id = _requirement_id(item)
+    if requirement_id is None or VERDICTS not in item.config.stash:
+        return report
+    if call.excinfo is None and report.when != "call":
+        return report
+    report.user_properties.append(("requirement", requirement_id))
+    judged = _judge(item, report, call, requirement_id)
+    verdicts = item.config.stash[VERDICTS]
+    for judged_id, verdict, reason in judged:
+        verdicts.record(judged_id, verdict, reason)
+    report.user_properties.append(("verdict", judged[0][1]))
+    return report
+
+
+def _judge(
+    item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None], requirement_id: str
+) -> list[tuple[str, Verdict, str]]:
+    """Verdicts from one test outcome: (requirement, verdict, reason), the test's own first.
+    Adjusts the report: unsupported and not tested are skips, an unmet SHOULD an xfail."""
+    if call.excinfo is None:
+        return [(requirement_id, "pass", "")]
+    error = call.excinfo.value
+    if isinstance(error, NotTested | Unsupported):
+        verdict: Verdict = "not tested" if isinstance(error, NotTested) else "unsupported"
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"{verdict}: {error}")
+        return [(requirement_id, verdict, str(error))]
+    failure = _find_failure(error)
+    if failure is None:
+        return [(requirement_id, "error", f"{type(error).__name__} in the suite")]
+    failed = failure.requirement
+    report.user_properties.append(("requirement_failed", failed.id))
+    verdict = "fail"
+    if failed.level != "MUST" and not item.config.stash[SETTINGS].strict:
+        # An unmet SHOULD (or MAY) is a warning: shown as xfail, exit status 0.
+        verdict = "warn"
+        report.outcome = "skipped"
+        report.wasxfail = (
+            f"{failed.id} ({failed.level}) not met: expected {failure.expected}; "
+            f"received {failure.received}"
+        )
+    if failed.id == requirement_id:
+        return [(requirement_id, verdict, "")]
+    return [
+        (requirement_id, "error", f"not judged: {failed.id} failed first"),
+        (failed.id, verdict, ""),
+    ]
+
+
+def _find_failure(error: BaseException) -> RequirementFailure | None:
+    """The RequirementFailure in an exception, its exception groups or its causes."""
+    seen: list[BaseException] = [error]
+    while seen:
+        current = seen.pop()
+        if isinstance(current, RequirementFailure):
+            return current
+        if isinstance(current, BaseExceptionGroup):
+            seen.extend(current.exceptions)
+        seen.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    config = terminalreporter.config
+    verdicts = config.stash.get(VERDICTS, None)
+    if verdicts is None or not verdicts.by_requirement:
+        return
+    terminalreporter.section("kv-conformance verdicts")
+    for line in verdicts.lines():
+        terminalreporter.write_line(line)
+    settings = config.stash[SETTINGS]
+    verdict = "CONFORMANT" if verdicts.conformant() else "NOT CONFORMANT"
+    counts = ", ".join(
+        f"{verdicts.count(v)} {v}"
+        for v in ("pass", "fail", "warn", "unsupported", "not tested", "error")
+        if verdicts.count(v)
+    )
+    terminalreporter.write_line(f"{verdict} ({settings.profile} profile): {counts}", bold=True)
+    if verdicts.count("not tested"):
+        terminalreporter.write_line(
+            "Some requirements were not tested: give --token twice, with tokens of two "
+            "different users, for a conformance verdict."
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    verdicts = session.config.stash.get(VERDICTS, None)
+    if verdicts is not None and exitstatus == 0 and verdicts.count("not tested"):
+        session.exitstatus = EXIT_NOT_CONFORMANT_CONFIG
+
+
+def _write_line(config: pytest.Config, text: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(text)

@@ -1,0 +1,146 @@
+"""Hypothesis strategies for what the suite sends: JSON values, their encodings, and keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import strategies as st
+
+MAX_VALUE_BYTES = 8192
+MAX_KEY_CHARS = 256
+MAX_DEPTH = 32
+
+# Characters Hypothesis may put in keys and strings: any code point but surrogates (they cannot
+# be encoded as UTF-8). Keys also exclude "/" (it splits the path) and NUL (not every HTTP
+# stack accepts %00, and the documentation promises nothing about it).
+_TEXT = st.characters(exclude_categories=["Cs"])
+_KEY_CHARS = st.characters(exclude_categories=["Cs"], exclude_characters="/\0")
+
+_INTEGERS = st.integers() | st.sampled_from(
+    [0, -1, 2**53, 2**53 + 1, -(2**53) - 1, 2**63, 2**64 + 1, -(2**100), 10**40 + 7]
+)
+_FLOATS = st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
+    [0.0, -0.0, 5e-324, 2.2250738585072014e-308, 1e308, -1.7976931348623157e308, 0.1, 1e-7]
+)
+_STRINGS = st.text(_TEXT, max_size=40) | st.sampled_from(
+    ['"', "\\", '\\"', "\u0000\u001f\u007f", "e\u0301", "\U0001f600\U0010ffff", "\u2028\u2029"]
+)
+
+scalars: st.SearchStrategy[Any] = st.none() | st.booleans() | _INTEGERS | _FLOATS | _STRINGS
+
+
+def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(children, max_size=5) | st.dictionaries(_STRINGS, children, max_size=5)
+
+
+def _nested(leaf: Any, depth: int, shape: list[bool]) -> Any:
+    """``leaf`` wrapped in ``depth`` arrays or objects (shape: True for an object)."""
+    value = leaf
+    for as_object in shape[:depth]:
+        value = {"k": value, "n": None} if as_object else [value, None]
+    return value
+
+
+def deep_values() -> st.SearchStrategy[Any]:
+    """Values nested exactly 1 to 32 containers deep."""
+    return st.builds(
+        _nested,
+        scalars,
+        st.integers(1, MAX_DEPTH),
+        st.lists(st.booleans(), min_size=MAX_DEPTH, max_size=MAX_DEPTH),
+    )
+
+
+def json_values() -> st.SearchStrategy[Any]:
+    """Any JSON value: scalars, containers (empty ones too), and deep nesting."""
+    return (
+        st.recursive(scalars, _containers, max_leaves=25)
+        | deep_values()
+        | st.sampled_from([{}, [], "", {"": None}, [[]], {"a": {}}])
+    )
+
+
+def encodings(value: Any) -> st.SearchStrategy[bytes]:
+    """The ways one value can legitimately be written as JSON text."""
+    return st.sampled_from(
+        [
+            json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(),
+            json.dumps(value, ensure_ascii=True).encode(),
+            json.dumps(value, ensure_ascii=False, indent=1).encode(),
+        ]
+    )
+
+
+def encoded_values() -> st.SearchStrategy[bytes]:
+    """JSON texts of at most 8192 bytes."""
+    return json_values().flatmap(encodings).filter(lambda text: len(text) <= MAX_VALUE_BYTES)
+
+
+# Values every round trip checks first: the classes of value servers most often get wrong.
+TRICKY_VALUES: tuple[bytes, ...] = (
+    b"12345678901234567890123",
+    b"[9007199254740993,-9007199254740993,18446744073709551617]",
+    b"[1e308,-1.7976931348623157e308,5e-324,2.2250738585072014e-308,-0.0,0.1]",
+    json.dumps(
+        '"\\ \u0000\u001f\u007f e\u0301 \U0001f600\U0010ffff \u2028', ensure_ascii=False
+    ).encode(),
+    json.dumps('"\\ \u0000 e\u0301 \U0001f600', ensure_ascii=True).encode(),
+    json.dumps(_nested("deep", MAX_DEPTH, [False, True] * MAX_DEPTH)).encode(),
+    b'{"a":null,"b":[],"c":{},"":""}',
+    b"null",
+    b"true",
+    b"false",
+    b'""',
+    b"{}",
+    b"[]",
+)
+
+KEY_SUFFIXES: tuple[str, ...] = (
+    "?#[]@!$&'()*+,;=",
+    "%41%2F%25",
+    " leading and trailing ",
+    "\u00e9e\u0301\U0001f511\u4e2d",
+    "\t\n\r\u0001\u007f",
+    ".",
+    "..",
+    "\\\"'<>{}|^`",
+)
+
+
+def key_suffixes(marker_length: int) -> st.SearchStrategy[str]:
+    """What follows the run marker in a generated key, keeping keys within 256 characters."""
+    return st.text(
+        _KEY_CHARS, min_size=0, max_size=MAX_KEY_CHARS - marker_length
+    ) | st.sampled_from(
+        [" ", "%41", "%2F", "?#&=+;", ".", "..", "~", "\u00e9", "e\u0301", "\U0001f511", "\t"]
+    )
+
+
+def sized_value(size: int, unit: str = "x") -> bytes:
+    """A JSON string of exactly ``size`` bytes made of ``unit`` (1 to 4 UTF-8 bytes), padded
+    with ASCII where the unit does not divide evenly."""
+    inner = size - 2
+    width = len(unit.encode())
+    text = unit * (inner // width) + "x" * (inner % width)
+    encoded = json.dumps(text, ensure_ascii=False).encode()
+    assert len(encoded) == size, (size, len(encoded))
+    return encoded
+
+
+def sized_array(size: int) -> bytes:
+    """A JSON array of numbers, exactly ``size`` bytes (size >= 3)."""
+    count = (size - 1) // 2
+    items = ["0"] * count
+    if 2 * count + 1 < size:
+        items[-1] = "10"
+    encoded = ("[" + ",".join(items) + "]").encode()
+    assert len(encoded) == size, (size, len(encoded))
+    return encoded
+
+
+def sized_object(size: int) -> bytes:
+    """A JSON object with one string member, exactly ``size`` bytes (size >= 8)."""
+    encoded = ('{"a":"' + "x" * (size - 8) + '"}').encode()
+    assert len(encoded) == size, (size, len(encoded))
+    return encoded

@@ -1,0 +1,1 @@
+"""The conformance checks: one test per requirement, grouped by area."""

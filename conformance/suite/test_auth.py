@@ -1,0 +1,50 @@
+"""Authentication: every operation on every supported route refuses bad credentials."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.harness import Harness
+
+
+def _kept(kv: Harness, requirement_id: str, prefix: str, key: str) -> None:
+    exchange = kv.a.get(key, prefix=prefix)
+    kv.check(
+        exchange.status == 200 and exchange.response_body.strip() == b'"kept"',
+        requirement_id,
+        'the value stored before, "kept": a rejected request must have no effect',
+    )
+
+
+def _rejected_everywhere(
+    kv: Harness, requirement_id: str, authorizations: list[str | None]
+) -> None:
+    for prefix in kv.routes():
+        key = kv.key()
+        setup = kv.a.set(key, b'"kept"', prefix=prefix)
+        kv.check(setup.status in (200, 201), "SET-01", "200 or 201 to a valid set")
+        for authorization in authorizations:
+            for method in ["GET", *kv.methods_that_set(), "DELETE"]:
+                body = b'"intruder"' if method in ("POST", "PUT") else None
+                exchange = kv.a.send(
+                    method, key, prefix=prefix, body=body, authorization=authorization
+                )
+                kv.check(exchange.status == 401, requirement_id, "401")
+        _kept(kv, requirement_id, prefix, key)
+
+
+@pytest.mark.requirement("AUTH-01")
+def test_missing_authorization_is_401(kv: Harness) -> None:
+    _rejected_everywhere(kv, "AUTH-01", [None])
+
+
+@pytest.mark.requirement("AUTH-02")
+def test_unknown_token_is_401(kv: Harness) -> None:
+    # Made up for this run, so it is nobody's secret and appears as is in reproductions.
+    _rejected_everywhere(kv, "AUTH-02", [f"Bearer {kv.target.marker}-not-a-token"])
+
+
+@pytest.mark.requirement("AUTH-03")
+def test_malformed_authorization_is_401(kv: Harness) -> None:
+    token = kv.a.client.token
+    _rejected_everywhere(kv, "AUTH-03", [token, f"Basic {token}", "Bearer ", "Bearer"])

@@ -1,0 +1,42 @@
+"""Invalid bodies are refused and change nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.harness import Harness
+
+INVALID_BODIES = [
+    b"",
+    b"{",
+    b"{} {}",
+    b"not json",
+    b"NaN",
+    b"Infinity",
+    b"-Infinity",
+    b"[NaN]",
+    b"[1,]",
+    b"{'a': 1}",
+    b'"unterminated',
+    b"\xff\xfe",
+]
+
+
+@pytest.mark.requirement("BODY-01")
+def test_invalid_bodies_are_refused(kv: Harness) -> None:
+    key = kv.key()
+    kv.a.set(key, b'"kept"')
+    for method in kv.methods_that_set():
+        for body in INVALID_BODIES:
+            exchange = kv.a.set(key, body, method=method)
+            kv.check(
+                exchange.status is not None and 400 <= exchange.status < 500,
+                "BODY-01",
+                f"a 4xx status: {body!r} is not exactly one JSON value",
+            )
+    got = kv.a.get(key)
+    kv.check(
+        got.status == 200 and got.response_body.strip() == b'"kept"',
+        "BODY-01",
+        'the value stored before, "kept": a refused set must change nothing',
+    )

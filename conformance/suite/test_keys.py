@@ -1,0 +1,65 @@
+"""Keys: any key addresses its own entry, and different keys never share one."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from conformance.harness import Harness
+from conformance.strategies import KEY_SUFFIXES, MAX_KEY_CHARS, key_suffixes
+
+
+@pytest.mark.requirement("KEY-01")
+def test_any_key_can_be_set_read_and_deleted(kv: Harness) -> None:
+    marker_length = len(kv.key()) + 8  # room for the counter of later keys
+
+    def life_cycle(suffix: str) -> None:
+        key = kv.key() + suffix
+        assert len(key) <= MAX_KEY_CHARS
+        accepted = kv.a.set(key, b'{"key":"ok"}')
+        kv.check(accepted.status in (200, 201), "KEY-01", f"200 or 201 for the key {key!r}")
+        got = kv.a.get(key)
+        kv.check(
+            got.status == 200 and got.response_body.replace(b" ", b"") == b'{"key":"ok"}',
+            "KEY-01",
+            f'the value {{"key":"ok"}} back for the key {key!r}',
+        )
+        kv.a.delete(key)  # its status is DEL-02's concern
+        kv.check(kv.is_absent(kv.a.get(key)), "KEY-01", f"the key {key!r} absent after its delete")
+
+    kv.for_all(
+        life_cycle,
+        explicit=[{"suffix": suffix} for suffix in KEY_SUFFIXES],
+        suffix=key_suffixes(marker_length),
+    )
+
+
+def _variant_groups(base: str) -> dict[str, list[str]]:
+    accented = base + "-caf\u00e9"
+    return {
+        "case": [base + "-key", base + "-Key", base + "-KEY"],
+        "surrounding whitespace": [base, " " + base, base + " ", base + "\t", "\u00a0" + base],
+        "normalisation form": [
+            unicodedata.normalize("NFC", accented),
+            unicodedata.normalize("NFD", accented),
+        ],
+        "literal percent-escape": [base + "%41", base + "A", base + "%2541"],
+        "plus and space": [base + "a+b", base + "a b"],
+        "long shared start": [base.ljust(250, "x") + "-1", base.ljust(250, "x") + "-2"],
+    }
+
+
+@pytest.mark.requirement("KEY-02")
+def test_different_keys_never_share_an_entry(kv: Harness) -> None:
+    for kind, keys in _variant_groups(kv.key()).items():
+        for number, key in enumerate(keys):
+            accepted = kv.a.set(key, str(number).encode())
+            kv.check(accepted.status in (200, 201), "KEY-02", f"200 or 201 for the key {key!r}")
+        for number, key in enumerate(keys):
+            got = kv.a.get(key)
+            kv.check(
+                got.status == 200 and got.response_body.strip() == str(number).encode(),
+                "KEY-02",
+                f"{number}, the value of {key!r}: keys differing by {kind} are different keys",
+            )

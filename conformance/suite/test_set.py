@@ -1,0 +1,70 @@
+"""Setting a value: the answer, and the changed flag the drivers read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.client import Exchange
+from conformance.harness import Harness
+from conformance.jsonvalue import json_equal, parse
+
+
+def _changed(kv: Harness, exchange: Exchange) -> bool:
+    kv.check(exchange.status in (200, 201), "SET-01", "200 or 201")
+    try:
+        answer = json.loads(exchange.response_body)
+    except ValueError:
+        kv.fail("SET-01", 'a JSON object with a boolean member "changed"')
+    kv.check(
+        isinstance(answer, dict) and isinstance(answer.get("changed"), bool),
+        "SET-01",
+        'a JSON object with a boolean member "changed"',
+    )
+    return bool(answer["changed"])
+
+
+@pytest.mark.requirement("SET-01")
+def test_set_answers_changed(kv: Harness) -> None:
+    for prefix in kv.routes():
+        key = kv.key()
+        for body in (b"1", b'{"a":[true,null]}', b"null", b'"text"'):
+            _changed(kv, kv.a.set(key, body, prefix=prefix))
+
+
+@pytest.mark.requirement("SET-02")
+def test_changed_is_true_for_new_or_different_values(kv: Harness) -> None:
+    for prefix in kv.routes():
+        key = kv.key()
+        kv.check(
+            _changed(kv, kv.a.set(key, b"1", prefix=prefix)),
+            "SET-02",
+            "changed: true for an absent key",
+        )
+        kv.check(
+            _changed(kv, kv.a.set(key, b"2", prefix=prefix)),
+            "SET-02",
+            "changed: true for a different value",
+        )
+        kv.a.delete(key, prefix=prefix)
+        kv.check(
+            _changed(kv, kv.a.set(key, b"2", prefix=prefix)),
+            "SET-02",
+            "changed: true after a delete",
+        )
+
+
+@pytest.mark.requirement("SET-03")
+def test_put_sets_as_post_does(kv: Harness) -> None:
+    for prefix in kv.routes():
+        key = kv.key()
+        for body in (b'{"by":"put"}', b"[1,2]"):
+            exchange = kv.a.set(key, body, prefix=prefix, method="PUT")
+            kv.check(exchange.status in (200, 201), "SET-03", "200 or 201 to a PUT, as to a POST")
+            got = kv.a.get(key, prefix=prefix)
+            kv.check(
+                got.status == 200 and json_equal(parse(got.response_body), parse(body)),
+                "SET-03",
+                f"the value set by PUT, {body.decode()}",
+            )

@@ -1,0 +1,78 @@
+"""Values: what goes in comes out, equal as JSON, and the newest write wins."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import strategies as st
+
+from conformance.harness import Harness
+from conformance.jsonvalue import JsonError, json_equal, parse
+from conformance.strategies import TRICKY_VALUES, encoded_values
+
+
+def _expect_value(
+    kv: Harness, requirement_id: str, key: str, body: bytes, prefix: str = ""
+) -> None:
+    got = kv.a.get(key, prefix=prefix)
+    preview = body[:120].decode("utf-8", "replace")
+    expected = f"200 with a value JSON-equal to {preview!r}" + ("…" if len(body) > 120 else "")
+    kv.check(got.status == 200, requirement_id, expected)
+    try:
+        equal = json_equal(parse(got.response_body), parse(body))
+    except JsonError:
+        equal = False
+    kv.check(equal, requirement_id, expected)
+
+
+@pytest.mark.requirement("VAL-01")
+def test_values_round_trip(kv: Harness) -> None:
+    def round_trip(body: bytes) -> None:
+        key = kv.key()
+        accepted = kv.a.set(key, body)
+        kv.check(
+            accepted.status in (200, 201),
+            "VAL-01",
+            "200 or 201: the value is valid JSON of at most 8192 bytes",
+        )
+        _expect_value(kv, "VAL-01", key, body)
+        kv.a.delete(key)
+
+    kv.for_all(
+        round_trip, explicit=[{"body": body} for body in TRICKY_VALUES], body=encoded_values()
+    )
+
+
+@pytest.mark.requirement("VAL-02")
+def test_reads_see_the_latest_write(kv: Harness) -> None:
+    methods = kv.methods_that_set()
+
+    def overwrite(bodies: list[bytes], prefix: str) -> None:
+        key = kv.key()
+        for number, body in enumerate(bodies):
+            accepted = kv.a.set(key, body, prefix=prefix, method=methods[number % len(methods)])
+            kv.check(accepted.status in (200, 201), "VAL-02", "200 or 201")
+            _expect_value(kv, "VAL-02", key, body, prefix)
+            _expect_value(kv, "VAL-02", key, body, prefix)
+        kv.a.delete(key, prefix=prefix)
+
+    kv.for_all(
+        overwrite,
+        bodies=st.lists(encoded_values(), min_size=2, max_size=5, unique=True),
+        prefix=st.sampled_from(kv.routes()),
+    )
+
+
+@pytest.mark.requirement("VAL-03")
+def test_values_are_served_as_json(kv: Harness) -> None:
+    key = kv.key()
+    kv.a.set(key, b'{"a":1}')
+    got = kv.a.get(key)
+    media_type = (got.content_type or "").split(";")[0].strip().lower()
+    kv.check(media_type == "application/json", "VAL-03", "Content-Type: application/json")
+
+
+@pytest.mark.requirement("ABS-01")
+def test_absent_key_reads_absent(kv: Harness) -> None:
+    for prefix in kv.routes():
+        got = kv.a.get(kv.key(), prefix=prefix)
+        kv.check(kv.is_absent(got), "ABS-01", "404, or 200 with the body {}")

@@ -1,0 +1,157 @@
+"""The server under test as the suite reaches it: URL, identities, run namespace, capabilities.
+
+One ``Target`` per run. It starts the embedded server when no URL is given, checks that the
+configuration works (one clear ``ConfigError`` otherwise), hands out keys that all carry the
+run's marker, and removes every key the run wrote.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+from typing import Literal
+
+import requests
+
+from conformance.client import KVClient
+from conformance.config import ConfigError, Settings
+from conformance.embedded import EmbeddedServer
+from conformance.requirements import Catalogue
+
+Capability = Literal["prefix", "put"]
+IDENTITY_NAMES = ("A", "B")
+
+
+def token_variable(index: int) -> str:
+    """The shell variable a token is shown as: KV_TOKEN, KV_TOKEN_B, KV_TOKEN_3, ..."""
+    return "KV_TOKEN" if index == 0 else "KV_TOKEN_B" if index == 1 else f"KV_TOKEN_{index + 1}"
+
+
+class Target:
+    def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
+        self.settings = settings
+        self.catalogue = catalogue
+        # Every key this run touches contains the marker; nothing else is ever addressed.
+        self.marker = f"kvc-{secrets.token_hex(4)}"
+        self._embedded: EmbeddedServer | None = None
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self._written: set[tuple[str, str]] = set()  # (prefix, key) of every write attempt
+        self._capabilities: dict[Capability, bool] = {}
+        self.base_url = settings.target_url or ""
+        self.tokens: tuple[str, ...] = settings.tokens
+        self.clients: list[KVClient] = []
+
+    @classmethod
+    def open(cls, settings: Settings, catalogue: Catalogue) -> Target:
+        target = cls(settings, catalogue)
+        try:
+            target._start()
+        except BaseException:
+            target.close()
+            raise
+        return target
+
+    def _start(self) -> None:
+        if self.settings.embedded:
+            self._embedded = EmbeddedServer(self.settings.reference_faults).start()
+            self.base_url = self._embedded.url
+            self.tokens = self._embedded.tokens
+        redaction = {token: token_variable(i) for i, token in enumerate(self.tokens)}
+        self.clients = [
+            KVClient(
+                self.base_url,
+                token,
+                kv_path=self.settings.kv_path,
+                timeout=self.settings.timeout,
+                token_variable=token_variable(index),
+                secrets=redaction,
+                session=requests.Session(),
+            )
+            for index, token in enumerate(self.tokens[:2])
+        ]
+        for index in range(len(self.clients)):
+            self._preflight(index)
+
+    @property
+    def identities(self) -> int:
+        return len(self.clients)
+
+    def new_key(self, label: str = "") -> str:
+        with self._lock:
+            number = next(self._counter)
+        return f"{self.marker}-{number}{label}"
+
+    def note_write(self, prefix: str, key: str) -> None:
+        with self._lock:
+            self._written.add((prefix, key))
+
+    def supports(self, capability: Capability) -> bool:
+        """Whether the server offers an optional feature; asked once per run."""
+        with self._lock:
+            known = self._capabilities.get(capability)
+        if known is None:
+            known = self._probe(capability)
+            with self._lock:
+                self._capabilities[capability] = known
+        return known
+
+    def _probe(self, capability: Capability) -> bool:
+        client = self.clients[0]
+        key = self.new_key("-capability")
+        prefix = "p" if capability == "prefix" else ""
+        method = "PUT" if capability == "put" else "POST"
+        self.note_write(prefix, key)
+        exchange = client.send(method, key, prefix=prefix, body=b"true")
+        self.sweep({(prefix, key)})
+        unsupported = (404,) if capability == "prefix" else (404, 405, 501)
+        return exchange.status not in unsupported
+
+    def _preflight(self, index: int) -> None:
+        """One set and delete per identity: is anything there, at that path, taking the token?"""
+        client = self.clients[index]
+        key = self.new_key("-preflight")
+        self.note_write("", key)
+        exchange = client.send("POST", key, body=b"true")
+        where = f"{self.base_url}{self.settings.kv_path}"
+        if exchange.status is None:
+            raise ConfigError(
+                f"nothing answers at {self.base_url} ({exchange.error}); start the server or "
+                "correct --target-url"
+            )
+        if exchange.status in (301, 302, 303, 307, 308):
+            location = exchange.response_headers.get("location", "?")
+            raise ConfigError(
+                f"{where} redirects to {location}; give the final address as --target-url "
+                "(the suite never follows redirects, so tokens never reach another host)"
+            )
+        if exchange.status in (404, 405):
+            raise ConfigError(
+                f"{where}/{{key}} answered {exchange.status} to a set; check --target-url "
+                f"(the site's base URL) and --kv-path (now {self.settings.kv_path})"
+            )
+        if exchange.status in (401, 403):
+            raise ConfigError(
+                f"the server rejected token {IDENTITY_NAMES[index]} ({exchange.status}); pass "
+                "tokens it accepts with --token"
+            )
+        self.sweep({("", key)})
+
+    def sweep(self, entries: set[tuple[str, str]] | None = None) -> None:
+        """Delete, as every identity, each (prefix, key) the run wrote (default: all)."""
+        with self._lock:
+            chosen = set(self._written) if entries is None else entries & self._written
+            self._written -= chosen
+        for prefix, key in sorted(chosen):
+            for client in self.clients:
+                client.send("DELETE", key, prefix=prefix)
+
+    def close(self) -> None:
+        try:
+            self.sweep()
+        finally:
+            for client in self.clients:
+                client.close()
+            if self._embedded is not None:
+                self._embedded.stop()

@@ -1,0 +1,128 @@
+"""The suite is right: it passes the reference server and fails each faulty one, naming the
+requirement the fault breaks, and tolerates the variations the core profile allows.
+
+Each fault runs the whole suite in the mattermost profile (core plus upstream parity).
+``CAUGHT[fault]`` is (must, may): the requirements whose failure the fault must cause, and
+those it may also cause, depending on what Hypothesis draws. Anything else failing is a defect
+of the suite (a wrong attribution) or of the fault (it breaks more than it says).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.reference import Faults
+from tests.support.suite_run import run_suite
+
+pytestmark = pytest.mark.slow
+
+SEED = "7"
+EXAMPLES = "25"
+
+CAUGHT: dict[str, tuple[set[str], set[str]]] = {
+    "accept-missing-token": ({"AUTH-01", "MM-05"}, set()),
+    "accept-unknown-token": ({"AUTH-02", "MM-05"}, set()),
+    "ignore-auth-scheme": ({"AUTH-03"}, set()),
+    # An empty bearer token is an unknown token too.
+    "forbidden-for-unknown-token": ({"AUTH-02", "AUTH-03", "MM-05"}, set()),
+    "shared-between-users": ({"ISO-01"}, set()),
+    "ignore-prefix": ({"PFX-02"}, set()),
+    "float-numbers": ({"VAL-01", "MM-01"}, {"VAL-02"}),
+    "reserialize-values": ({"MM-01"}, set()),
+    "mojibake": ({"VAL-01", "SIZE-01", "MM-01"}, {"VAL-02"}),
+    "null-deletes": ({"VAL-01", "MM-01"}, {"VAL-02"}),
+    "ignore-overwrite": ({"VAL-02"}, set()),
+    "put-unsupported": ({"MM-03"}, set()),
+    "case-insensitive-keys": ({"KEY-02"}, set()),
+    "strip-key-whitespace": ({"KEY-02"}, {"KEY-01"}),
+    "truncate-keys": ({"KEY-02"}, set()),
+    "double-decode-keys": ({"KEY-02"}, {"KEY-01"}),
+    "normalize-keys": ({"KEY-02"}, {"KEY-01"}),
+    "ascii-keys-only": ({"KEY-01", "KEY-02"}, set()),
+    "reserved-key-characters-400": ({"KEY-01"}, set()),
+    "delete-is-noop": ({"DEL-01", "KEY-01"}, set()),
+    "delete-absent-fails": ({"DEL-02", "MM-04"}, {"HTTP-01"}),
+    "delete-answers-202": ({"DEL-02", "MM-04"}, set()),
+    "delete-answers-204": ({"MM-04"}, set()),
+    "accept-invalid-json": ({"BODY-01", "MM-05"}, set()),
+    "accept-non-finite": ({"BODY-01"}, set()),
+    "truncate-oversize": ({"SIZE-02", "MM-06"}, set()),
+    "small-size-cap": ({"SIZE-01"}, set()),
+    "oversize-clears-value": ({"SIZE-03", "MM-06"}, set()),
+    "size-check-after-auth": ({"MM-06"}, set()),
+    "oversize-413": ({"MM-06"}, set()),
+    "no-prefix-route": ({"MM-07", "MM-08"}, set()),
+    "no-prefix-padding": ({"MM-07"}, set()),
+    "missing-key-404": ({"MM-02"}, set()),
+    # Every check that reads an absent key sees null instead.
+    "missing-key-null": ({"ABS-01", "DEL-01", "SIZE-02", "KEY-01", "MM-02"}, set()),
+    "changed-missing": ({"SET-01", "MM-03"}, set()),
+    "changed-false": ({"SET-02", "MM-03"}, set()),
+    "changed-tracks-value": ({"MM-03"}, set()),
+    "json-error-bodies": ({"MM-05", "MM-06", "MM-07"}, set()),
+    "reworded-errors": ({"MM-05"}, set()),
+    "text-content-type": ({"MM-01"}, set()),
+    "options-allowed": ({"MM-08"}, set()),
+    "charset-content-type-500": ({"HTTP-01"}, set()),
+}
+
+# Legitimate choices the core profile accepts; the value is the SHOULDs it warns about.
+LEGITIMATE_IN_CORE: dict[str, set[str]] = {
+    "reserialize-values": set(),
+    "put-unsupported": {"SET-03"},
+    "delete-answers-204": set(),
+    "size-check-after-auth": set(),
+    "oversize-413": set(),
+    "no-prefix-route": set(),
+    "no-prefix-padding": set(),
+    "missing-key-404": set(),
+    "changed-tracks-value": set(),
+    "json-error-bodies": set(),
+    "reworded-errors": set(),
+    "options-allowed": set(),
+    "text-content-type": {"VAL-03"},
+}
+
+
+def test_every_fault_is_in_the_table() -> None:
+    assert set(CAUGHT) == set(Faults.catalogue())
+    assert set(LEGITIMATE_IN_CORE) <= set(CAUGHT)
+
+
+@pytest.mark.parametrize("profile", ["core", "mattermost"])
+@pytest.mark.parametrize("seed", ["1", "2", "3"])
+def test_reference_server_passes(pytester: pytest.Pytester, profile: str, seed: str) -> None:
+    run = run_suite(pytester, "--profile", profile, "--seed", seed, "--kv-strict")
+    assert run.ret == 0
+    assert run.failed == set()
+    assert set(run.verdicts.values()) == {"pass"}, run.verdicts
+
+
+@pytest.mark.parametrize("fault", sorted(CAUGHT))
+def test_fault_is_caught(pytester: pytest.Pytester, fault: str) -> None:
+    must, may = CAUGHT[fault]
+    run = run_suite(
+        pytester,
+        "--profile=mattermost",
+        f"--kv-reference-fault={fault}",
+        f"--seed={SEED}",
+        f"--kv-examples={EXAMPLES}",
+    )
+    assert run.ret == 1
+    assert must <= run.failed, f"not caught: {must - run.failed}"
+    assert run.failed <= must | may, f"wrongly blamed: {run.failed - must - may}"
+
+
+@pytest.mark.parametrize("fault", sorted(LEGITIMATE_IN_CORE))
+def test_core_profile_accepts_legitimate_variation(pytester: pytest.Pytester, fault: str) -> None:
+    run = run_suite(
+        pytester,
+        "--profile=core",
+        f"--kv-reference-fault={fault}",
+        f"--seed={SEED}",
+        f"--kv-examples={EXAMPLES}",
+    )
+    assert run.ret == 0
+    assert run.failed == LEGITIMATE_IN_CORE[fault]
+    assert {r for r, v in run.verdicts.items() if v == "warn"} == LEGITIMATE_IN_CORE[fault]
+    assert not set(run.verdicts.values()) & {"fail", "error", "not tested"}

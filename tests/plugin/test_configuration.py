@@ -1,0 +1,95 @@
+"""Bad configuration ends with one sentence saying what to do, never a traceback."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.reference import ReferenceServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server() -> Iterator[ReferenceServer]:
+    with ReferenceServer(["tok-a", "tok-b"]) as running:
+        yield running
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        "--pyargs", "conformance.suite", "-p", "no:cacheprovider", *args, timeout=120
+    )
+
+
+def assert_one_sentence(result: pytest.RunResult, sentence: str) -> None:
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret != 0
+    assert sentence in output
+    assert "Traceback" not in output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_nothing_listening(pytester: pytest.Pytester) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = run(pytester, "--target-url", url, "--token", "a", "--token", "b")
+    assert_one_sentence(result, f"nothing answers at {url}")
+    assert_one_sentence(result, "start the server or correct --target-url")
+
+
+def test_wrong_path(pytester: pytest.Pytester, server: ReferenceServer) -> None:
+    result = run(pytester, "--target-url", server.url, "--token", "tok-a", "--kv-path", "/api/kv")
+    assert_one_sentence(result, "answered 404 to a set; check --target-url")
+
+
+def test_rejected_token(pytester: pytest.Pytester, server: ReferenceServer) -> None:
+    result = run(pytester, "--target-url", server.url, "--token", "tok-a", "--token", "wrong")
+    assert_one_sentence(result, "the server rejected token B (401)")
+    assert "wrong" not in result.stdout.str().replace("--token wrong", "")
+
+
+def test_target_without_tokens(pytester: pytest.Pytester, server: ReferenceServer) -> None:
+    result = run(pytester, "--target-url", server.url)
+    assert_one_sentence(result, "give the tokens of two different users of your server")
+
+
+def test_not_a_url(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "--target-url", "localhost:8065", "--token", "a")
+    assert_one_sentence(result, "--target-url must be an http:// or https:// URL")
+
+
+def test_one_token_leaves_isolation_not_tested(
+    pytester: pytest.Pytester, server: ReferenceServer
+) -> None:
+    result = run(pytester, "--target-url", server.url, "--token", "tok-a", "-k", "isolat")
+    assert result.ret == 2
+    result.stdout.fnmatch_lines(
+        [
+            "NOT TESTED*ISO-01*needs a second identity: give --token twice*",
+            "NOT CONFORMANT (core profile): 1 not tested",
+            "Some requirements were not tested: give --token twice*",
+        ]
+    )
+
+
+def test_environment_variables(
+    pytester: pytest.Pytester, server: ReferenceServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KV_TARGET_URL", server.url)
+    monkeypatch.setenv("KV_TOKENS", "tok-a, tok-b")
+    monkeypatch.setenv("KV_PROFILE", "mattermost")
+    result = run(pytester, "-k", "isolat or byte_for_byte")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            f"kv-conformance: target {server.url}, profile mattermost*",
+            "CONFORMANT (mattermost profile): 2 pass",
+        ]
+    )

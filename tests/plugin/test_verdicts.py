@@ -1,0 +1,83 @@
+"""What the terminal says and what the exit status means, for each kind of verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.reference import ReferenceServer
+
+pytestmark = pytest.mark.slow
+
+TOKENS = ["secret-token-alpha", "secret-token-bravo"]
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        "--pyargs", "conformance.suite", "-p", "no:cacheprovider", "--seed", "5", *args, timeout=120
+    )
+
+
+@pytest.fixture
+def faulty() -> Iterator[ReferenceServer]:
+    with ReferenceServer(TOKENS, faults=["shared-between-users", "text-content-type"]) as server:
+        yield server
+
+
+def target(server: ReferenceServer) -> list[str]:
+    return ["--target-url", server.url, "--token", TOKENS[0], "--token", TOKENS[1]]
+
+
+def test_must_failure_explains_itself_without_tokens(
+    pytester: pytest.Pytester, faulty: ReferenceServer
+) -> None:
+    result = run(pytester, *target(faulty), "-k", "isolat")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*ISO-01 (MUST): Identity B never reads, changes or removes identity A's entries*",
+            "*Expected: B never reads a value written by A*",
+            "*Received: 200 text/plain; charset=utf-8*by*A*",
+            "*Reproduce with (set $KV_TOKEN and $KV_TOKEN_B first):*",
+            '*1. curl -sS -i -X POST -H "Authorization: Bearer $KV_TOKEN"*',
+            '*2. curl -sS -i -X GET -H "Authorization: Bearer $KV_TOKEN_B"*',
+            "*Example (Hypothesis, --seed 5): steps=*",
+            "FAIL*ISO-01*MUST*",
+            "NOT CONFORMANT (core profile): 1 fail",
+        ]
+    )
+    output = result.stdout.str() + result.stderr.str()
+    for token in TOKENS:
+        assert token not in output
+
+
+def test_should_failure_is_a_warning_unless_strict(
+    pytester: pytest.Pytester, faulty: ReferenceServer
+) -> None:
+    lenient = run(pytester, *target(faulty), "-k", "served_as_json")
+    assert lenient.ret == 0
+    lenient.stdout.fnmatch_lines(["WARN*VAL-03*SHOULD*", "CONFORMANT (core profile): 1 warn"])
+    strict = run(pytester, *target(faulty), "-k", "served_as_json", "--kv-strict")
+    assert strict.ret == 1
+    strict.stdout.fnmatch_lines(["FAIL*VAL-03*SHOULD*", "NOT CONFORMANT (core profile): 1 fail"])
+
+
+def test_optional_feature_absent_is_unsupported(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "--kv-reference-fault", "no-prefix-route", "-k", "prefix")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "UNSUPPORTED*PFX-01*MAY*the prefix route is not supported*",
+            "UNSUPPORTED*PFX-02*MUST*",
+            "CONFORMANT (core profile): 2 unsupported",
+        ]
+    )
+
+
+def test_profile_selects_requirements(pytester: pytest.Pytester) -> None:
+    core = run(pytester, "--collect-only", "-q")
+    mattermost = run(pytester, "--collect-only", "-q", "--profile", "mattermost")
+    assert "test_mattermost.py" not in core.stdout.str()
+    assert "test_mattermost.py::test_values_come_back_byte_for_byte" in mattermost.stdout.str()
+    assert "test_values.py::test_values_are_served_as_json" not in mattermost.stdout.str()

@@ -1,0 +1,88 @@
+"""The public client: Go-driver calls, curl reproductions, redaction, no redirects."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from conformance.client import Exchange, KVClient, KVError
+from conformance.reference import ReferenceServer
+
+
+@pytest.fixture
+def server() -> Iterator[ReferenceServer]:
+    with ReferenceServer(["secret-a", "secret-b"]) as running:
+        yield running
+
+
+def test_driver_calls(server: ReferenceServer) -> None:
+    client = KVClient(server.url, "secret-a")
+    assert client.set("k", {"n": 1}) is True
+    assert client.get("k") == {"n": 1}
+    assert client.set("k", None, prefix="p") is True
+    assert client.get("k", prefix="p") is None
+    client.delete("k")
+    assert client.get("k") == {}  # upstream's answer for an absent key
+    client.close()
+
+
+def test_driver_raises_on_rejection(server: ReferenceServer) -> None:
+    client = KVClient(server.url, "not-a-token")
+    with pytest.raises(KVError, match="401"):
+        client.set("k", 1)
+    client.close()
+
+
+def test_keys_are_percent_encoded_whole(server: ReferenceServer) -> None:
+    client = KVClient(server.url, "secret-a")
+    assert client.url("a/b %41?", prefix="p").endswith("/kv/p/a%2Fb%20%2541%3F")
+    client.set("a/b %41?", "odd")
+    assert client.get("a/b %41?") == "odd"
+    client.close()
+
+
+def test_exchange_redacts_every_secret(server: ReferenceServer) -> None:
+    seen: list[Exchange] = []
+    client = KVClient(
+        server.url, "secret-a", secrets={"secret-b": "KV_TOKEN_B"}, on_exchange=seen.append
+    )
+    client.send("GET", "k", authorization="Basic secret-b")
+    client.send("GET", "k")
+    text = " ".join(step.curl() for step in seen)
+    assert "secret" not in text
+    assert '"Authorization: Basic $KV_TOKEN_B"' in text
+    assert '"Authorization: Bearer $KV_TOKEN"' in text
+    client.close()
+
+
+def test_curl_reproduces_the_request_exactly(server: ReferenceServer) -> None:
+    """The curl line, with the token exported, sends the same bytes (checked via python -c)."""
+    seen: list[Exchange] = []
+    client = KVClient(server.url, "secret-a", on_exchange=seen.append)
+    body = b'"' + b"x" * 9000 + b'"'
+    client.send("POST", "k", body=body)
+    command = seen[0].curl()
+    assert command.startswith("python3 -c ")
+    writer = command.split(" | ")[0]
+    produced = subprocess.run(
+        ["sh", "-c", writer.replace("python3", sys.executable, 1)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert produced == body
+    client.close()
+
+
+def test_transport_failure_is_an_exchange_not_an_exception() -> None:
+    server = ReferenceServer(["t"]).start()
+    url = server.url
+    server.stop()
+    client = KVClient(url, "t", timeout=2)
+    exchange = client.send("GET", "k")
+    assert exchange.status is None
+    assert exchange.error is not None
+    assert "no answer" in exchange.summary()
+    client.close()

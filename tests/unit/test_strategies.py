@@ -1,0 +1,80 @@
+"""The generators of values and keys produce what the requirements talk about."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance.jsonvalue import parse
+from conformance.reference.jsonsyntax import is_valid_json
+from conformance.strategies import (
+    KEY_SUFFIXES,
+    MAX_DEPTH,
+    MAX_KEY_CHARS,
+    MAX_VALUE_BYTES,
+    TRICKY_VALUES,
+    deep_values,
+    encoded_values,
+    key_suffixes,
+    sized_array,
+    sized_object,
+    sized_value,
+)
+
+
+@settings(max_examples=200)
+@given(encoded_values())
+def test_encoded_values_are_json_within_the_limit(body: bytes) -> None:
+    assert len(body) <= MAX_VALUE_BYTES
+    assert is_valid_json(body)
+    parse(body)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+@given(deep_values())
+def test_deep_values_stay_within_depth_32(value: object) -> None:
+    assert 1 <= _depth(value) <= MAX_DEPTH
+
+
+def test_tricky_values_include_depth_32_and_big_integers() -> None:
+    depths = [_depth(json.loads(body)) for body in TRICKY_VALUES]
+    assert MAX_DEPTH in depths
+    assert any(b"12345678901234567890123" in body for body in TRICKY_VALUES)
+    assert all(is_valid_json(body) for body in TRICKY_VALUES)
+
+
+@given(st.integers(0, 60).map(lambda n: "kvc-0123abcd-" + "9" * n), st.data())
+def test_keys_never_contain_a_slash_and_fit_256_characters(
+    marker: str, data: st.DataObject
+) -> None:
+    suffix = data.draw(key_suffixes(len(marker)))
+    assert "/" not in suffix
+    assert len(marker + suffix) <= MAX_KEY_CHARS
+    assert "\0" not in suffix
+
+
+def test_explicit_key_suffixes_have_no_slash() -> None:
+    assert all("/" not in suffix for suffix in KEY_SUFFIXES)
+
+
+@pytest.mark.parametrize("unit", ["x", "\u00e9", "\u20ac", "\U0001f600"])
+@pytest.mark.parametrize("size", [3, 4, 5, 4096, 8191, 8192, 8193])
+def test_sized_value_is_exact(size: int, unit: str) -> None:
+    assert len(sized_value(size, unit)) == size
+
+
+@pytest.mark.parametrize("size", [3, 4, 8192, 8193, 8194])
+def test_sized_containers_are_exact(size: int) -> None:
+    assert len(sized_array(size)) == size
+    assert json.loads(sized_array(size))
+    assert len(sized_object(size + 8)) == size + 8

@@ -64,6 +64,9 @@ class Faults:
     )
     # Delete
     delete_is_noop: bool = _fault("DELETE answers 200 but leaves the value in place")
+    prefixed_delete_is_noop: bool = _fault(
+        "DELETE on the prefix route answers 200 but leaves the value in place"
+    )
     delete_absent_fails: bool = _fault("DELETE of an absent key answers 500")
     delete_answers_202: bool = _fault("DELETE answers 202 Accepted")
     delete_answers_204: bool = _fault("DELETE answers 204 instead of 200 (legitimate in core)")

@@ -99,7 +99,7 @@ class KVService:
         if request.method == "GET":
             return self._get(namespace, key)
         if request.method == "DELETE":
-            return self._delete(namespace, key)
+            return self._delete(namespace, key, prefixed=bool(prefix))
         if oversize:
             if f.oversize_clears_value:
                 self._store.delete(namespace, key)
@@ -226,9 +226,9 @@ class KVService:
             value = value.decode("latin-1").encode("utf-8")
         return value
 
-    def _delete(self, namespace: Namespace, key: bytes) -> Response:
+    def _delete(self, namespace: Namespace, key: bytes, *, prefixed: bool) -> Response:
         f = self._faults
-        if f.delete_is_noop:
+        if f.delete_is_noop or (f.prefixed_delete_is_noop and prefixed):
             existed = self._store.get(namespace, key) is not None
         else:
             existed = self._store.delete(namespace, key)

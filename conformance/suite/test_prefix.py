@@ -16,8 +16,8 @@ def test_prefix_route_is_offered(kv: Harness) -> None:
 def test_each_prefix_is_its_own_namespace(kv: Harness) -> None:
     kv.require("prefix", "PFX-02")
     key = kv.key()
-    # Prefixes chosen so that no padding rule can make two of them equal.
-    prefixes = ["", "p", "q", "pq", "\u00e9"]
+    # ASCII prefixes that no padding rule can make equal (upstream allows "2 ASCII characters").
+    prefixes = ["", "p", "q", "pq"]
     values = {prefix: f'"route-{number}"'.encode() for number, prefix in enumerate(prefixes)}
     for prefix, value in values.items():
         kv.a.set(key, value, prefix=prefix)

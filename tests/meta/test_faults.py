@@ -48,6 +48,7 @@ BREAKS: dict[str, frozenset[str]] = {
         "reserved-key-characters-400": {"keys-with-reserved-characters"},
         # The prefix-route probe deletes on that route too.
         "delete-is-noop": {"delete-answers-200-empty", "prefix-route"},
+        "prefixed-delete-is-noop": {"prefix-route"},
         "delete-absent-fails": {"delete-absent-answers-200"},
         "delete-answers-202": {
             "delete-absent-answers-200",

@@ -41,6 +41,7 @@ CAUGHT: dict[str, tuple[set[str], set[str]]] = {
     "ascii-keys-only": ({"KEY-01", "KEY-02"}, set()),
     "reserved-key-characters-400": ({"KEY-01"}, set()),
     "delete-is-noop": ({"DEL-01", "KEY-01"}, set()),
+    "prefixed-delete-is-noop": ({"DEL-01"}, set()),
     "delete-absent-fails": ({"DEL-02", "MM-04"}, {"HTTP-01"}),
     "delete-answers-202": ({"DEL-02", "MM-04"}, set()),
     "delete-answers-204": ({"MM-04"}, set()),

@@ -13,6 +13,9 @@ from conformance.reference.faults import Faults
 from conformance.requirements import PROFILES
 
 DEFAULT_EXAMPLES = 40
+THOROUGH_EXAMPLES = 500
+DEFAULT_SEQUENCE_STEPS = 20
+THOROUGH_SEQUENCE_STEPS = 60
 
 
 class ConfigError(Exception):
@@ -29,6 +32,7 @@ class Settings:
     strict: bool = False
     seed: int = 0
     examples: int = DEFAULT_EXAMPLES
+    sequence_steps: int = DEFAULT_SEQUENCE_STEPS
     reference_faults: tuple[str, ...] = ()
 
     @property
@@ -44,6 +48,8 @@ class Settings:
             tokens = tuple(t.strip() for t in environ["KV_TOKENS"].split(",") if t.strip())
         profile = option("kv_profile") or environ.get("KV_PROFILE") or "core"
         seed = option("kv_seed")
+        thorough = bool(option("kv_thorough"))
+        default_examples = THOROUGH_EXAMPLES if thorough else DEFAULT_EXAMPLES
         settings = cls(
             target_url=target_url.rstrip("/") if target_url else None,
             tokens=tokens,
@@ -52,7 +58,8 @@ class Settings:
             timeout=float(option("kv_timeout") or DEFAULT_TIMEOUT),
             strict=bool(option("kv_strict")),
             seed=int(seed) if seed is not None else secrets.randbelow(2**32),
-            examples=int(option("kv_examples") or DEFAULT_EXAMPLES),
+            examples=int(option("kv_examples") or default_examples),
+            sequence_steps=THOROUGH_SEQUENCE_STEPS if thorough else DEFAULT_SEQUENCE_STEPS,
             reference_faults=tuple(option("kv_reference_faults") or ()),
         )
         settings.validate()

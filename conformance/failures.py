@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from conformance.client import Exchange
 from conformance.requirements import Requirement
 
-MAX_STEPS_SHOWN = 12
+MAX_STEPS_SHOWN = 30
 
 
 class RequirementFailure(AssertionError):

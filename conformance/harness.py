@@ -49,8 +49,7 @@ class Actor:
         if target.marker not in addressed and addressed.rstrip("/") != kv_root:
             raise AssertionError(f"suite bug: {addressed!r} is outside this run's namespace")
         if method in ("POST", "PUT"):
-            target.note_write(prefix, key)
-            self.harness.written.add((prefix, key))
+            self.harness.note_write(prefix, key)
         exchange = self.client.send(
             method,
             key,
@@ -94,6 +93,11 @@ class Harness:
 
     def key(self, label: str = "") -> str:
         return self.target.new_key(label)
+
+    def note_write(self, prefix: str, key: str) -> None:
+        """Remember a write attempt, before it is sent, so cleanup removes its effect."""
+        self.target.note_write(prefix, key)
+        self.written.add((prefix, key))
 
     # -- verdicts ---------------------------------------------------------------------------
 

@@ -4,10 +4,11 @@ outcomes into requirement verdicts. The engine lives in plain classes (Target, H
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
+from conformance import __version__
 from conformance.config import ConfigError, Settings
 from conformance.failures import NotTested, RequirementFailure, Unsupported
 from conformance.harness import Harness
@@ -79,7 +80,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="kv_examples",
         type=int,
         metavar="N",
-        help="examples per property-based check (default 40)",
+        help="examples per property-based check (default 40; 500 with --thorough)",
+    )
+    group.addoption(
+        "--thorough",
+        dest="kv_thorough",
+        action="store_true",
+        help="nightly budget: 500 examples per check and longer operation sequences",
     )
     group.addoption(
         "--kv-reference-fault",
@@ -153,9 +160,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def kv_target(pytestconfig: pytest.Config) -> Target:
-    """The one configured target of this run."""
-    return pytestconfig.stash[TARGET]
+def kv_target(
+    pytestconfig: pytest.Config, record_testsuite_property: Callable[[str, object], None]
+) -> Target:
+    """The one configured target of this run (its seed and profile go into JUnit XML)."""
+    target = pytestconfig.stash[TARGET]
+    record_testsuite_property("kv_seed", target.settings.seed)
+    record_testsuite_property("kv_profile", target.settings.profile)
+    record_testsuite_property("kv_suite_version", __version__)
+    return target
 
 
 @pytest.fixture
@@ -177,6 +190,7 @@ def pytest_runtest_makereport(
     if call.excinfo is None and report.when != "call":
         return report
     report.user_properties.append(("requirement", requirement_id))
+    report.user_properties.append(("seed", str(item.config.stash[SETTINGS].seed)))
     judged = _judge(item, report, call, requirement_id)
     verdicts = item.config.stash[VERDICTS]
     for judged_id, verdict, reason in judged:
@@ -249,6 +263,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         if verdicts.count(v)
     )
     terminalreporter.write_line(f"{verdict} ({settings.profile} profile): {counts}", bold=True)
+    terminalreporter.write_line(f"Seed {settings.seed}: rerun with --seed {settings.seed}.")
     if verdicts.count("not tested"):
         terminalreporter.write_line(
             "Some requirements were not tested: give --token twice, with tokens of two "

@@ -46,6 +46,9 @@ class Faults:
     )
     mojibake: bool = _fault("non-ASCII text is stored double-encoded (UTF-8 read as Latin-1)")
     null_deletes: bool = _fault("setting the value null deletes the key")
+    set_after_delete_lost: bool = _fault(
+        "a set of a key deleted earlier answers 200 but the key stays absent"
+    )
     ignore_overwrite: bool = _fault(
         "a set of a key that holds a value answers 200 but keeps the old value"
     )
@@ -89,6 +92,7 @@ class Faults:
     )
     # Prefix route
     no_prefix_route: bool = _fault("the prefix route does not exist: every request to it is 404")
+    long_prefixes_accepted: bool = _fault("prefixes of any length are accepted")
     no_prefix_padding: bool = _fault(
         "prefixes are not padded to 2 bytes, so ' ' is not the plain route (legitimate in core)"
     )
@@ -96,6 +100,7 @@ class Faults:
     missing_key_404: bool = _fault("reading an absent key answers 404 instead of 200 {}")
     missing_key_null: bool = _fault("reading an absent key answers 200 null")
     changed_missing: bool = _fault("a set answers {} without the changed field")
+    set_answers_text: bool = _fault('a set answers {"changed":true} labelled text/plain')
     changed_false: bool = _fault("a set answers changed: false")
     changed_tracks_value: bool = _fault(
         "a set of the value already stored answers changed: false, as documented "

@@ -55,6 +55,7 @@ class KVService:
         self._tokens = dict(tokens)
         self._store = store
         self._faults = faults or Faults()
+        self._deleted: set[tuple[Namespace, bytes]] = set()  # for the set-after-delete-lost fault
 
     def handle(self, request: Request) -> Response:
         f = self._faults
@@ -81,7 +82,7 @@ class KVService:
         identity = self._authenticate(request)
         if isinstance(identity, Response):
             return identity
-        if len(prefix) > PREFIX_BYTES:
+        if len(prefix) > PREFIX_BYTES and not f.long_prefixes_accepted:
             return self._error(
                 500, f"prefix {_go_quote(prefix)} is longer than the limit of 2 ASCII characters"
             )
@@ -206,10 +207,14 @@ class KVService:
         before = self._store.get(namespace, key)
         if f.null_deletes and value.strip() == b"null":
             self._store.delete(namespace, key)
-        elif not (f.ignore_overwrite and before is not None):
+        elif not (f.ignore_overwrite and before is not None) and not (
+            f.set_after_delete_lost and (namespace, key) in self._deleted
+        ):
             self._store.set(namespace, key, self._stored_form(value))
         if f.changed_missing:
             return Response(200, b"{}\n", JSON)
+        if f.set_answers_text:
+            return Response(200, b'{"changed":true}\n', TEXT)
         # Upstream's upsert always reports a save, so changed is always true.
         changed = not f.changed_false and not (f.changed_tracks_value and before == value)
         return Response(200, b'{"changed":true}\n' if changed else b'{"changed":false}\n', JSON)
@@ -232,6 +237,8 @@ class KVService:
             existed = self._store.get(namespace, key) is not None
         else:
             existed = self._store.delete(namespace, key)
+        if f.set_after_delete_lost:
+            self._deleted.add((namespace, key))
         if not existed and f.delete_absent_fails:
             return self._error(500, "key not found")
         return Response(204 if f.delete_answers_204 else 202 if f.delete_answers_202 else 200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import strategies as st
 
 from conformance.harness import Harness
 
@@ -32,3 +33,28 @@ def test_each_prefix_is_its_own_namespace(kv: Harness) -> None:
             "PFX-02",
             f"{value.decode()}, the value set under prefix {prefix!r}",
         )
+
+
+@pytest.mark.requirement("PFX-03")
+def test_long_prefixes_are_refused(kv: Harness) -> None:
+    kv.require("prefix", "PFX-03")
+
+    def refused(prefix: str) -> None:
+        key = kv.key()
+        answer = kv.a.set(key, b'"long prefix"', prefix=prefix)
+        kv.check(
+            answer.status is not None and answer.status >= 400,
+            "PFX-03",
+            f"a refusal (4xx, or 5xx as upstream answers) of the {len(prefix.encode())}-byte "
+            f"prefix {prefix!r}",
+        )
+
+    kv.for_all(
+        refused,
+        explicit=[{"prefix": "abc"}, {"prefix": "\u20ac"}, {"prefix": "p\u00e9"}],
+        prefix=st.text(
+            st.characters(exclude_categories=["Cs"], exclude_characters="/\0"),
+            min_size=1,
+            max_size=6,
+        ).filter(lambda text: len(text.encode()) > 2),
+    )

@@ -70,7 +70,7 @@ def test_optional_feature_absent_is_unsupported(pytester: pytest.Pytester) -> No
         [
             "UNSUPPORTED*PFX-01*MAY*the prefix route is not supported*",
             "UNSUPPORTED*PFX-02*MUST*",
-            "CONFORMANT (core profile): 2 unsupported",
+            "CONFORMANT (core profile): 3 unsupported",
         ]
     )
 

@@ -326,6 +326,15 @@ def probe_delete_answers_200_empty(ctx: Ctx) -> None:
 
 
 @probe
+def probe_set_after_delete_works(ctx: Ctx) -> None:
+    key = ctx.key()
+    ctx.set(key, b'"first"')
+    ctx.send("DELETE", key)
+    ctx.set(key, b'"second"')
+    assert ctx.read(key) == b'"second"', "a key can be set again after its delete"
+
+
+@probe
 def probe_delete_absent_answers_200(ctx: Ctx) -> None:
     reply = ctx.send("DELETE", ctx.key())
     check((reply.status, reply.body) == (200, b""), reply, "200 with an empty body")

@@ -26,8 +26,8 @@ def test_validates(spec: dict[str, Any]) -> None:
 def test_routes_and_methods(spec: dict[str, Any]) -> None:
     methods = {"get", "post", "put", "delete"}
     assert {path: set(item) & methods for path, item in spec["paths"].items()} == {
-        "/kv/{key}": methods,
-        "/kv/{prefix}/{key}": methods,
+        "/{key}": methods,
+        "/{prefix}/{key}": methods,
     }
 
 

@@ -14,6 +14,41 @@ from conformance.config import ConfigError
 START_DEADLINE_SECONDS = 30.0
 
 
+class ReferenceStartError(RuntimeError):
+    """The reference server process did not print its URL."""
+
+
+def spawn_reference(
+    args: Sequence[str], *, deadline_seconds: float = START_DEADLINE_SECONDS
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``python -m conformance.reference ARGS``; the process and the URL it printed.
+
+    Waits on its stdout with a deadline (no sleeping); on failure the process is gone and
+    ``ReferenceStartError`` says why.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance.reference", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + deadline_seconds
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+            if time.monotonic() >= deadline:
+                process.kill()
+                process.communicate()
+                raise ReferenceStartError(f"it printed no URL within {deadline_seconds:.0f} s")
+    url = process.stdout.readline().strip()
+    if not url:
+        _, stderr = process.communicate(timeout=deadline_seconds)
+        raise ReferenceStartError(f"it exited with status {process.returncode}: {stderr.strip()}")
+    return process, url
+
+
 class EmbeddedServer:
     """``python -m conformance.reference`` on port 0, with two fresh tokens."""
 
@@ -24,37 +59,16 @@ class EmbeddedServer:
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> EmbeddedServer:
-        args = [sys.executable, "-m", "conformance.reference", "--port", "0"]
         # --opt=value: a generated token may start with "-".
-        args += [f"--token={token}" for token in self.tokens]
+        args = ["--port=0", *(f"--token={t}" for t in self.tokens)]
         args += [f"--fault={fault}" for fault in self.faults]
-        process = subprocess.Popen(
-            args,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-        self._process = process
-        assert process.stdout is not None
-        deadline = time.monotonic() + START_DEADLINE_SECONDS
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ)
-            while not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                if time.monotonic() >= deadline:
-                    self.stop()
-                    raise ConfigError(
-                        f"the embedded reference server did not start within "
-                        f"{START_DEADLINE_SECONDS:.0f} s; run `python -m conformance.reference "
-                        "--token A` to see why"
-                    )
-        self.url = process.stdout.readline().strip()
-        if not self.url:
-            self.stop()
+        try:
+            self._process, self.url = spawn_reference(args)
+        except ReferenceStartError as error:
             raise ConfigError(
-                "the embedded reference server exited at start; run "
+                f"the embedded reference server did not start ({error}); run "
                 "`python -m conformance.reference --token A` to see why"
-            )
+            ) from None
         return self
 
     def stop(self) -> None:

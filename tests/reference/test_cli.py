@@ -11,7 +11,7 @@ import pytest
 
 from conformance.reference import KV_PATH, Faults
 from tests.support.http import RawClient
-from tests.support.process import START_DEADLINE_SECONDS, reference_process, start_reference
+from tests.support.process import START_DEADLINE_SECONDS, reference_process, spawn_reference
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +65,7 @@ def test_fault_flag_is_applied() -> None:
 
 
 def test_sigterm_ends_cleanly() -> None:
-    process, _ = start_reference(["--token", "A"])
+    process, _ = spawn_reference(["--token", "A"])
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=START_DEADLINE_SECONDS)
     assert process.returncode == 0

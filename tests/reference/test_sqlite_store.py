@@ -10,7 +10,7 @@ import pytest
 from conformance.reference import KV_PATH, ReferenceServer
 from tests.reference.probes import TOKENS
 from tests.support.http import RawClient
-from tests.support.process import START_DEADLINE_SECONDS, start_reference
+from tests.support.process import START_DEADLINE_SECONDS, spawn_reference
 
 # (token, path) -> value; two users, both routes, one deleted entry.
 WRITES = {
@@ -69,13 +69,13 @@ def test_acknowledged_sets_survive_sigkill(tmp_path: Path) -> None:
     args = [f"--store=sqlite:{tmp_path / 'kv.sqlite3'}"]
     for token in TOKENS:
         args.append(f"--token={token}:{TOKENS[token].user}:{TOKENS[token].app}")
-    process, url = start_reference(args)
+    process, url = spawn_reference(args)
     try:
         write_all(url)
     finally:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=START_DEADLINE_SECONDS)
-    process, url = start_reference(args)
+    process, url = spawn_reference(args)
     try:
         assert read_all(url) == expected_after_restart()
     finally:

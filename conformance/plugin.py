@@ -121,7 +121,7 @@ def pytest_collection_modifyitems(
         raise pytest.UsageError(str(error)) from None
     catalogue = Catalogue.load()
     config.stash[SETTINGS] = settings
-    config.stash[VERDICTS] = Verdicts(catalogue, strict=settings.strict)
+    config.stash[VERDICTS] = Verdicts(catalogue)
     outside = [
         item
         for item in checks
@@ -236,14 +236,18 @@ def _judge(
 
 def _find_failure(error: BaseException) -> RequirementFailure | None:
     """The RequirementFailure in an exception, its exception groups or its causes."""
-    seen: list[BaseException] = [error]
-    while seen:
-        current = seen.pop()
+    pending: list[BaseException] = [error]
+    visited: set[int] = set()  # contexts can form cycles
+    while pending:
+        current = pending.pop()
+        if id(current) in visited:
+            continue
+        visited.add(id(current))
         if isinstance(current, RequirementFailure):
             return current
         if isinstance(current, BaseExceptionGroup):
-            seen.extend(current.exceptions)
-        seen.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+            pending.extend(current.exceptions)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
     return None
 
 

@@ -95,7 +95,9 @@ class Fuzzer:
                 f"an answer within {self.harness.settings.timeout:g} s",
                 f"no answer ({type(error).__name__}) to {case.method} {case.formatted_path}",
             )
-        self.harness.steps.append(self._exchange(response))
+        exchange = self._exchange(response)
+        self.harness.steps.append(exchange)
+        self.harness.target.observe(exchange)
         try:
             case.validate_response(response, checks=list(checks))
         except* Failure as group:

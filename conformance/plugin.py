@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -12,15 +14,20 @@ from conformance import __version__
 from conformance.config import ConfigError, Settings
 from conformance.failures import NotTested, RequirementFailure, Unsupported
 from conformance.harness import Harness
+from conformance.htmlreport import SUMMARY, HtmlReport
 from conformance.requirements import PROFILES, Catalogue
+from conformance.summary import build_summary, write_summary
 from conformance.target import Target
 from conformance.verdicts import Verdict, Verdicts
 
 SETTINGS = pytest.StashKey[Settings]()
 TARGET = pytest.StashKey[Target]()
 VERDICTS = pytest.StashKey[Verdicts]()
+TESTS = pytest.StashKey[dict[str, list[str]]]()  # requirement -> node ids of its tests
 MARKER = "requirement"
-EXIT_NOT_CONFORMANT_CONFIG = 2
+# Exit statuses: 0 conformant, 1 a requirement failed, 2 configuration or target trouble.
+EXIT_FAILED = 1
+EXIT_CONFIGURATION = 2
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,6 +96,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="nightly budget: 500 examples per check and longer operation sequences",
     )
     group.addoption(
+        "--kv-summary",
+        dest="kv_summary",
+        metavar="PATH",
+        help="write the run's summary as JSON: verdict per requirement, configuration "
+        "(tokens redacted), seed, timings",
+    )
+    group.addoption(
         "--kv-reference-fault",
         dest="kv_reference_faults",
         action="append",
@@ -102,6 +116,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(id): the catalogue requirement this conformance check judges"
     )
+    if config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(HtmlReport(config), "kv-conformance-html")
 
 
 def _requirement_id(item: pytest.Item) -> str | None:
@@ -118,10 +134,11 @@ def pytest_collection_modifyitems(
     try:
         settings = Settings.build(config.getoption, os.environ)
     except ConfigError as error:
-        raise pytest.UsageError(str(error)) from None
+        _stop_for_configuration(str(error))
     catalogue = Catalogue.load()
     config.stash[SETTINGS] = settings
     config.stash[VERDICTS] = Verdicts(catalogue)
+    config.stash[TESTS] = {}
     outside = [
         item
         for item in checks
@@ -140,7 +157,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     try:
         target = Target.open(settings, config.stash[VERDICTS].catalogue)
     except ConfigError as error:
-        raise pytest.UsageError(str(error)) from None
+        _stop_for_configuration(str(error))
     config.stash[TARGET] = target
     where = "embedded reference server" if settings.embedded else "target"
     faults = (
@@ -151,6 +168,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         f"kv-conformance: {where} {target.base_url}{faults}, profile {settings.profile}, "
         f"seed {settings.seed} (rerun with --seed {settings.seed}), run marker {target.marker}",
     )
+
+
+def _stop_for_configuration(sentence: str) -> NoReturn:
+    """End the run before any check: exit status 2, the sentence, no traceback."""
+    pytest.exit(f"kv-conformance: {sentence}", returncode=EXIT_CONFIGURATION)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -196,6 +218,7 @@ def pytest_runtest_makereport(
     for judged_id, verdict, reason in judged:
         verdicts.record(judged_id, verdict, reason)
     report.user_properties.append(("verdict", judged[0][1]))
+    item.config.stash[TESTS].setdefault(requirement_id, []).append(item.nodeid)
     return report
 
 
@@ -275,10 +298,29 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-html writes its report
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    verdicts = session.config.stash.get(VERDICTS, None)
-    if verdicts is not None and exitstatus == 0 and verdicts.count("not tested"):
-        session.exitstatus = EXIT_NOT_CONFORMANT_CONFIG
+    """The exit status says what the verdicts say (pytest's own statuses otherwise); the
+    summary goes to --kv-summary and into the HTML report."""
+    config = session.config
+    verdicts = config.stash.get(VERDICTS, None)
+    target = config.stash.get(TARGET, None)
+    if verdicts is None or target is None:
+        return
+    summary = build_summary(target, verdicts, config.stash[TESTS])
+    config.stash[SUMMARY] = summary
+    path = config.getoption("kv_summary")
+    if path:
+        write_summary(Path(path), summary)
+    if exitstatus not in (0, 1) or not verdicts.by_requirement:
+        return
+    if verdicts.count("fail"):
+        session.exitstatus = EXIT_FAILED
+    elif verdicts.count("error") or verdicts.count("not tested"):
+        # Nothing failed, but something could not be judged: the setup, not the server.
+        session.exitstatus = EXIT_CONFIGURATION
+    else:
+        session.exitstatus = 0
 
 
 def _write_line(config: pytest.Config, text: str) -> None:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import itertools
 import secrets
 import threading
+import time
 from typing import Literal
 
 import requests
 
-from conformance.client import KVClient
+from conformance.client import Exchange, KVClient
 from conformance.config import ConfigError, Settings
 from conformance.embedded import EmbeddedServer
+from conformance.latency import Latencies
 from conformance.requirements import Catalogue
 
 Capability = Literal["prefix", "put"]
@@ -42,6 +44,8 @@ class Target:
         self.base_url = settings.target_url or ""
         self.tokens: tuple[str, ...] = settings.tokens
         self.clients: list[KVClient] = []
+        self.latencies = Latencies()
+        self.started = time.time()
 
     @classmethod
     def open(cls, settings: Settings, catalogue: Catalogue) -> Target:
@@ -68,6 +72,7 @@ class Target:
                 token_variable=token_variable(index),
                 secrets=redaction,
                 session=requests.Session(),
+                on_exchange=self.observe,
             )
             for index, token in enumerate(self.tokens[:2])
         ]
@@ -77,6 +82,11 @@ class Target:
     @property
     def identities(self) -> int:
         return len(self.clients)
+
+    def observe(self, exchange: Exchange) -> None:
+        """Every answered request of the run, for the latency table."""
+        if exchange.status is not None:
+            self.latencies.record(exchange.method, exchange.seconds)
 
     def new_key(self, label: str = "") -> str:
         with self._lock:

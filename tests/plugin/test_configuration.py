@@ -26,7 +26,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def assert_one_sentence(result: pytest.RunResult, sentence: str) -> None:
     output = result.stdout.str() + result.stderr.str()
-    assert result.ret != 0
+    assert result.ret == 2
     assert sentence in output
     assert "Traceback" not in output
 

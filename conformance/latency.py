@@ -1,0 +1,33 @@
+"""Per-operation latency of the requests a run sent: count and percentiles."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+
+class Latencies:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seconds: dict[str, list[float]] = defaultdict(list)
+
+    def record(self, method: str, seconds: float) -> None:
+        with self._lock:
+            self._seconds[method].append(seconds)
+
+    def table(self) -> dict[str, dict[str, float]]:
+        """Per method: count, and p50/p95/p99 in milliseconds (nearest rank)."""
+        with self._lock:
+            samples = {method: sorted(values) for method, values in self._seconds.items()}
+        return {
+            method: {
+                "count": len(values),
+                **{f"p{q}": round(_rank(values, q) * 1000, 3) for q in (50, 95, 99)},
+            }
+            for method, values in sorted(samples.items())
+        }
+
+
+def _rank(ordered: list[float], percentile: int) -> float:
+    index = max(0, -(-percentile * len(ordered) // 100) - 1)  # ceil(p·n/100) - 1
+    return ordered[index]

@@ -1,0 +1,66 @@
+"""The run's machine-readable summary (JSON): verdicts, configuration without secrets, timing."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from conformance import __version__
+from conformance.target import Target, token_variable
+from conformance.verdicts import Verdicts
+
+VERDICT_NAMES = ("pass", "fail", "warn", "unsupported", "not tested", "error")
+
+
+def build_summary(
+    target: Target, verdicts: Verdicts, tests: dict[str, list[str]]
+) -> dict[str, Any]:
+    settings = target.settings
+    finished = time.time()
+    requirements: list[dict[str, Any]] = []
+    for requirement_id, verdict in verdicts.by_requirement.items():
+        requirement = verdicts.catalogue[requirement_id]
+        requirements.append(
+            {
+                "id": requirement_id,
+                "level": requirement.level,
+                "statement": requirement.statement,
+                "source": requirement.source,
+                "verdict": verdict,
+                "reason": verdicts.reasons.get(requirement_id, ""),
+                "tests": tests.get(requirement_id, []),
+            }
+        )
+    counts: dict[str, dict[str, int]] = {}
+    for entry in requirements:
+        by_level = counts.setdefault(entry["level"], dict.fromkeys(VERDICT_NAMES, 0))
+        by_level[entry["verdict"]] += 1
+    return {
+        "suite": "kv-conformance",
+        "suite_version": __version__,
+        "verdict": "CONFORMANT" if verdicts.conformant() else "NOT CONFORMANT",
+        "configuration": {
+            "target": "embedded reference server" if settings.embedded else target.base_url,
+            "base_url": target.base_url,
+            "kv_path": settings.kv_path,
+            "profile": settings.profile,
+            "tokens": [f"${token_variable(i)}" for i in range(len(target.tokens[:2]))],
+            "timeout_seconds": settings.timeout,
+            "strict": settings.strict,
+            "seed": settings.seed,
+            "examples": settings.examples,
+            "reference_faults": list(settings.reference_faults),
+        },
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(target.started)),
+        "duration_seconds": round(finished - target.started, 3),
+        "counts": counts,
+        "requirements": requirements,
+        "latency_ms": target.latencies.table(),
+    }
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,82 @@
+"""The files a run writes for CI, their content, and that no token reaches any output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.reference import ReferenceServer
+
+pytestmark = pytest.mark.slow
+
+TOKENS = ["planted-secret-one-7f3a", "planted-secret-two-9c1d"]
+
+
+@pytest.fixture
+def faulty() -> Iterator[ReferenceServer]:
+    faults = ["delete-is-noop", "text-content-type", "reworded-errors"]
+    with ReferenceServer(TOKENS, faults=faults) as server:
+        yield server
+
+
+def run(pytester: pytest.Pytester, server: ReferenceServer, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        "--pyargs",
+        "conformance.suite",
+        "-p",
+        "no:cacheprovider",
+        "--target-url",
+        server.url,
+        "--token",
+        TOKENS[0],
+        "--token",
+        TOKENS[1],
+        "--seed",
+        "3",
+        "--html=out/report.html",
+        "--self-contained-html",
+        "--junitxml=out/junit.xml",
+        "--kv-summary=out/summary.json",
+        *args,
+        timeout=240,
+    )
+
+
+def test_failing_run_writes_every_output_without_tokens(
+    pytester: pytest.Pytester, faulty: ReferenceServer
+) -> None:
+    result = run(pytester, faulty, "--profile", "mattermost")
+    assert result.ret == 1
+    out = Path(pytester.path) / "out"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    verdicts = {entry["id"]: entry["verdict"] for entry in summary["requirements"]}
+    assert summary["verdict"] == "NOT CONFORMANT"
+    assert verdicts["DEL-01"] == verdicts["MM-01"] == verdicts["MM-05"] == "fail"
+    assert verdicts["ISO-01"] == "pass"
+    assert summary["configuration"]["tokens"] == ["$KV_TOKEN", "$KV_TOKEN_B"]
+    assert summary["configuration"]["seed"] == 3
+    assert set(summary["latency_ms"]) >= {"GET", "POST", "PUT", "DELETE"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="kv-matrix"' in html
+    assert "NOT CONFORMANT" in html
+    assert "DEL-01" in html
+    assert '<property name="kv_seed" value="3" />' in (out / "junit.xml").read_text("utf-8")
+    outputs = [path.read_text(encoding="utf-8") for path in out.iterdir()]
+    outputs += [result.stdout.str(), result.stderr.str()]
+    for text in outputs:
+        for token in TOKENS:
+            assert token not in text
+
+
+def test_should_only_deviation_exits_0_or_1_when_strict(pytester: pytest.Pytester) -> None:
+    with ReferenceServer(TOKENS, faults=["text-content-type"]) as server:
+        lenient = run(pytester, server)
+        strict = run(pytester, server, "--kv-strict")
+    assert lenient.ret == 0
+    lenient.stdout.fnmatch_lines(["CONFORMANT (core profile): 24 pass, 1 warn"])
+    assert strict.ret == 1
+    summary = json.loads((Path(pytester.path) / "out" / "summary.json").read_text("utf-8"))
+    assert summary["verdict"] == "NOT CONFORMANT"

@@ -151,8 +151,8 @@ def pytest_collection_modifyitems(
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
-    if SETTINGS not in config.stash:
-        return
+    if SETTINGS not in config.stash or config.option.collectonly:
+        return  # nothing to check, so no server to start or reach
     settings = config.stash[SETTINGS]
     try:
         target = Target.open(settings, config.stash[VERDICTS].catalogue)

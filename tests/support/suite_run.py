@@ -1,37 +1,47 @@
-"""Run the conformance suite inside the project's tests (pytest inside pytest)."""
+"""Run the conformance suite from the project's tests, as a user would, in its own process.
+
+A separate process keeps each run's state (plugins, faulthandler, imported modules) apart from
+the test worker's; the verdicts come from the run's own JSON summary (--kv-summary).
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from conformance.verdicts import SEVERITY, Verdict
+from conformance.verdicts import Verdict
 
 
 @dataclass
 class SuiteRun:
     ret: int
-    verdicts: dict[str, Verdict] = field(default_factory=dict)  # worst verdict per requirement
-    failed: set[str] = field(default_factory=set)  # requirements named by a failure
+    verdicts: dict[str, Verdict] = field(default_factory=dict)  # per requirement
+    stdout: str = ""
 
-    def deviations(self) -> set[str]:
+    @property
+    def failed(self) -> set[str]:
         """Requirements the server did not meet: failed MUSTs and unmet SHOULDs."""
-        return set(self.failed)
+        return {rid for rid, verdict in self.verdicts.items() if verdict in ("fail", "warn")}
 
 
 def run_suite(pytester: pytest.Pytester, *args: str) -> SuiteRun:
-    """The suite in-process (fast), reading verdicts from the reports' user properties."""
-    recorder = pytester.inline_run("--pyargs", "conformance.suite", "-p", "no:cacheprovider", *args)
-    run = SuiteRun(ret=int(recorder.ret or 0))
-    for report in recorder.getreports("pytest_runtest_logreport"):
-        properties = dict(report.user_properties)
-        requirement = properties.get("requirement")
-        if "requirement_failed" in properties:
-            run.failed.add(str(properties["requirement_failed"]))
-        verdict = properties.get("verdict")
-        if requirement and verdict:
-            current = run.verdicts.get(str(requirement))
-            if current is None or SEVERITY[verdict] > SEVERITY[current]:  # type: ignore[index]
-                run.verdicts[str(requirement)] = verdict  # type: ignore[assignment]
+    summary = (
+        Path(pytester.path) / f"summary-{len(list(Path(pytester.path).glob('summary-*')))}.json"
+    )
+    result = pytester.runpytest_subprocess(
+        "--pyargs",
+        "conformance.suite",
+        "-p",
+        "no:cacheprovider",
+        f"--kv-summary={summary}",
+        *args,
+        timeout=600,
+    )
+    run = SuiteRun(ret=int(result.ret), stdout=result.stdout.str())
+    if summary.exists():
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        run.verdicts = {entry["id"]: entry["verdict"] for entry in data["requirements"]}
     return run

@@ -194,16 +194,7 @@ class KVClient:
         sent.update(headers or {})
         target = url or self.url(key, prefix)
         started = time.perf_counter()
-        base = Exchange(
-            method=method,
-            redacted_url=self.redact(target),
-            # Only credentials carry tokens; other headers stay readable even for short tokens.
-            request_headers=tuple(
-                (name, self.redact(value) if name.lower() in _CREDENTIALS else value)
-                for name, value in sent.items()
-            ),
-            request_body=body,
-        )
+        request = self.describe_request(method, target, sent, body)
         try:
             response = self._session.request(
                 method,
@@ -214,20 +205,53 @@ class KVClient:
                 allow_redirects=False,
             )
         except requests.RequestException as error:
-            exchange = replace(base, error=_describe(error), seconds=time.perf_counter() - started)
-        else:
             exchange = replace(
-                base,
-                status=response.status_code,
-                response_headers={k.lower(): self.redact(v) for k, v in response.headers.items()},
-                response_body=response.content,
-                seconds=time.perf_counter() - started,
-                # A server may echo a token back in an error body.
-                body_preview=self.redact(_preview(response.content)),
+                request, error=_describe(error), seconds=time.perf_counter() - started
+            )
+        else:
+            exchange = self.describe_answer(
+                request,
+                response.status_code,
+                response.headers,
+                response.content,
+                time.perf_counter() - started,
             )
         if self._on_exchange is not None:
             self._on_exchange(exchange)
         return exchange
+
+    def describe_request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Exchange:
+        """A request as it may be shown: secrets in the URL and credentials redacted."""
+        return Exchange(
+            method=method,
+            redacted_url=self.redact(url),
+            # Only credentials carry tokens; other headers stay readable even for short tokens.
+            request_headers=tuple(
+                (name, self.redact(value) if name.lower() in _CREDENTIALS else value)
+                for name, value in headers.items()
+            ),
+            request_body=body,
+        )
+
+    def describe_answer(
+        self,
+        request: Exchange,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        seconds: float,
+    ) -> Exchange:
+        """The request with its answer; a server may echo a token in headers or body."""
+        return replace(
+            request,
+            status=status,
+            response_headers={name.lower(): self.redact(v) for name, v in headers.items()},
+            response_body=body,
+            seconds=seconds,
+            body_preview=self.redact(_preview(body)),
+        )
 
     def redact(self, text: str) -> str:
         for secret, variable in self._secrets.items():

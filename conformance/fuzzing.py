@@ -109,25 +109,22 @@ class Fuzzer:
             )
 
     def _exchange(self, response: Any) -> Exchange:
+        """The request schemathesis sent and its answer, redacted by the client's rules."""
         request: requests.PreparedRequest = response.request
         client = self.harness.a.client
         body = request.body.encode() if isinstance(request.body, str) else request.body
-        return Exchange(
-            method=str(request.method),
-            redacted_url=client.redact(str(request.url)),
-            request_headers=tuple(
-                (name, client.redact(value) if name.lower() == "authorization" else value)
-                for name, value in request.headers.items()
-                if name.lower() not in ("user-agent", "accept-encoding", "connection", "accept")
-                and not name.lower().startswith("x-schemathesis")
-            ),
-            request_body=body,
-            status=response.status_code,
-            response_headers={
-                k.lower(): client.redact(", ".join(v)) for k, v in response.headers.items()
-            },
-            response_body=response.content,
-            seconds=response.elapsed,
+        shown = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() not in ("user-agent", "accept-encoding", "connection", "accept")
+            and not name.lower().startswith("x-schemathesis")
+        }
+        return client.describe_answer(
+            client.describe_request(str(request.method), str(request.url), shown, body),
+            response.status_code,
+            {name: ", ".join(values) for name, values in response.headers.items()},
+            response.content,
+            response.elapsed,
         )
 
     def close(self) -> None:

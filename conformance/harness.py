@@ -114,9 +114,9 @@ class Harness:
         if not condition:
             self.fail(requirement_id, expected, received)
 
-    def require(self, capability: str, requirement_id: str) -> None:
-        """Raise Unsupported when the server lacks an optional feature."""
-        if capability == "prefix" and not self.target.supports("prefix"):
+    def require_prefix_route(self, requirement_id: str) -> None:
+        """Raise Unsupported when the server does not offer the optional prefix route."""
+        if not self.target.supports("prefix"):
             raise Unsupported(
                 f"the prefix route is not supported (a set on /kv/{PREFIX}/{{key}} answered "
                 f"404), so {requirement_id} does not apply"
@@ -142,14 +142,6 @@ class Harness:
             return bool(parse(exchange.response_body) == {})
         except JsonError:
             return False
-
-    def value_of(self, exchange: Exchange, requirement_id: str) -> Any:
-        """The JSON value a 200 GET returned; a failure of the requirement otherwise."""
-        self.check(exchange.status == 200, requirement_id, "200 with the stored value")
-        try:
-            return parse(exchange.response_body)
-        except JsonError:
-            self.fail(requirement_id, "a JSON body")
 
     # -- property-based checks ----------------------------------------------------------------
 
@@ -192,7 +184,3 @@ class Harness:
     def cleanup(self) -> None:
         self.target.sweep(self.written)
         self.written.clear()
-
-
-def expected_statuses(statuses: Sequence[int]) -> str:
-    return " or ".join(map(str, statuses))

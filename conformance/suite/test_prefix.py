@@ -10,12 +10,12 @@ from conformance.harness import Harness
 
 @pytest.mark.requirement("PFX-01")
 def test_prefix_route_is_offered(kv: Harness) -> None:
-    kv.require("prefix", "PFX-01")
+    kv.require_prefix_route("PFX-01")
 
 
 @pytest.mark.requirement("PFX-02")
 def test_each_prefix_is_its_own_namespace(kv: Harness) -> None:
-    kv.require("prefix", "PFX-02")
+    kv.require_prefix_route("PFX-02")
     key = kv.key()
     # ASCII prefixes that no padding rule can make equal (upstream allows "2 ASCII characters").
     prefixes = ["", "p", "q", "pq"]
@@ -37,7 +37,7 @@ def test_each_prefix_is_its_own_namespace(kv: Harness) -> None:
 
 @pytest.mark.requirement("PFX-03")
 def test_long_prefixes_are_refused(kv: Harness) -> None:
-    kv.require("prefix", "PFX-03")
+    kv.require_prefix_route("PFX-03")
 
     def refused(prefix: str) -> None:
         key = kv.key()

@@ -86,3 +86,17 @@ def test_transport_failure_is_an_exchange_not_an_exception() -> None:
     assert exchange.error is not None
     assert "no answer" in exchange.summary()
     client.close()
+
+
+def test_echoed_tokens_are_redacted_in_answers() -> None:
+    client = KVClient("http://127.0.0.1:9", "secret-a", secrets={"secret-b": "KV_TOKEN_B"})
+    request = client.describe_request(
+        "GET", "http://127.0.0.1:9/kv/k?access_token=secret-b", {"Cookie": "t=secret-a"}, None
+    )
+    answer = client.describe_answer(
+        request, 401, {"X-Echo": "secret-a"}, b"unknown token secret-b", 0.1
+    )
+    shown = answer.summary() + answer.curl() + str(answer.response_headers)
+    assert "secret" not in shown
+    assert "$KV_TOKEN_B" in answer.summary()
+    client.close()

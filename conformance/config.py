@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.baseline import Baseline, BaselineError
 from conformance.client import DEFAULT_KV_PATH, DEFAULT_TIMEOUT
 from conformance.reference.faults import Faults
 from conformance.requirements import PROFILES
@@ -34,6 +35,7 @@ class Settings:
     examples: int = DEFAULT_EXAMPLES
     sequence_steps: int = DEFAULT_SEQUENCE_STEPS
     reference_faults: tuple[str, ...] = ()
+    baseline: Baseline | None = None  # an earlier run's summary: only regressions fail
 
     @property
     def embedded(self) -> bool:
@@ -61,6 +63,7 @@ class Settings:
             examples=int(option("kv_examples") or default_examples),
             sequence_steps=THOROUGH_SEQUENCE_STEPS if thorough else DEFAULT_SEQUENCE_STEPS,
             reference_faults=tuple(option("kv_reference_faults") or ()),
+            baseline=_load_baseline(option("kv_baseline")),
         )
         settings.validate()
         return settings
@@ -96,3 +99,17 @@ class Settings:
             Faults.from_names(self.reference_faults)
         except ValueError as error:
             raise ConfigError(f"{error}") from None
+        if self.baseline is not None and self.baseline.profile != self.profile:
+            raise ConfigError(
+                f"the baseline {self.baseline.path} is of the {self.baseline.profile} profile: "
+                f"run with --profile {self.baseline.profile}, or take a new baseline"
+            )
+
+
+def _load_baseline(path: str | None) -> Baseline | None:
+    if not path:
+        return None
+    try:
+        return Baseline.load(path)
+    except BaselineError as error:
+        raise ConfigError(str(error)) from None

@@ -5,6 +5,7 @@ Registered only when pytest-html is active (its hooks do not exist otherwise).
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -32,7 +33,25 @@ class HtmlReport:
 
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         properties = dict(report.user_properties)
-        cells.insert(1, f"<td>{escape(str(properties.get('requirement', '')))}</td>")
+        # The anchor the requirement matrix links to.
+        cells.insert(
+            1,
+            f'<td id="{test_anchor(report.nodeid)}">'
+            f"{escape(str(properties.get('requirement', '')))}</td>",
+        )
+
+
+def test_anchor(nodeid: str) -> str:
+    return "kv-test-" + re.sub(r"[^A-Za-z0-9_-]", "-", nodeid.rsplit("::", 1)[-1])
+
+
+# Verdict colours in the matrix; the rest of the look is pytest-html's.
+STYLE = (
+    "<style>#kv-matrix td.kv-fail,#kv-matrix td.kv-error{color:#cf222e;font-weight:bold}"
+    "#kv-matrix td.kv-warn{color:#9a6700;font-weight:bold}#kv-matrix td.kv-pass{color:#1a7f37}"
+    "#kv-matrix td,#kv-matrix th,#kv-counts td,#kv-counts th,#kv-latency td,#kv-latency th"
+    "{padding:2px 8px;text-align:left;vertical-align:top}</style>"
+)
 
 
 def render(data: dict[str, Any]) -> list[str]:
@@ -44,11 +63,18 @@ def render(data: dict[str, Any]) -> list[str]:
         ("Profile", configuration["profile"]),
         ("Suite version", data["suite_version"]),
         ("Seed", f"{configuration['seed']} (rerun with --seed {configuration['seed']})"),
+        *(
+            [("Reference faults", ", ".join(configuration["reference_faults"]))]
+            if configuration["reference_faults"]
+            else []
+        ),
+        *([("Baseline", configuration["baseline"])] if configuration.get("baseline") else []),
         ("Started", data["started"]),
         ("Duration", f"{data['duration_seconds']} s"),
     ]
     return [
         f'<h2 id="kv-verdict" style="color:{colour}">{escape(data["verdict"])}</h2>',
+        *_baseline(data.get("baseline")),
         '<table id="kv-configuration">'
         + "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
         + "</table>",
@@ -62,20 +88,9 @@ def render(data: dict[str, Any]) -> list[str]:
             ],
         ),
         "<h3>Requirement matrix</h3>",
-        _table(
-            "kv-matrix",
-            ["Requirement", "Level", "Statement", "Verdict", "Tests"],
-            [
-                [
-                    entry["id"],
-                    entry["level"],
-                    entry["statement"],
-                    entry["verdict"].upper() + (f" ({entry['reason']})" if entry["reason"] else ""),
-                    ", ".join(entry["tests"]),
-                ]
-                for entry in data["requirements"]
-            ],
-        ),
+        '<p>Show <a href="?visible=failed,error,xfailed">only failures and warnings</a> '
+        'or <a href="?">every test</a> in the results below.</p>',
+        STYLE + _matrix(data["requirements"]),
         "<h3>Latency per operation (ms)</h3>",
         _table(
             "kv-latency",
@@ -85,6 +100,45 @@ def render(data: dict[str, Any]) -> list[str]:
                 for method, stats in data["latency_ms"].items()
             ],
         ),
+    ]
+
+
+def _matrix(requirements: list[dict[str, Any]]) -> str:
+    """Requirement, level, statement, verdict (coloured), and links to its tests' rows."""
+    rows = []
+    for entry in requirements:
+        verdict = entry["verdict"]
+        reason = f" ({entry['reason']})" if entry["reason"] else ""
+        tests = ", ".join(
+            f'<a href="#{test_anchor(nodeid)}">{escape(nodeid.rsplit("::", 1)[-1])}</a>'
+            for nodeid in entry["tests"]
+        )
+        rows.append(
+            f'<tr id="kv-requirement-{escape(entry["id"])}"><td>{escape(entry["id"])}</td>'
+            f"<td>{escape(entry['level'])}</td><td>{escape(entry['statement'])}</td>"
+            f'<td class="kv-{verdict.replace(" ", "-")}">{escape(verdict.upper() + reason)}</td>'
+            f"<td>{tests}</td></tr>"
+        )
+    head = "".join(
+        f"<th>{name}</th>" for name in ("Requirement", "Level", "Statement", "Verdict", "Tests")
+    )
+    body = "".join(rows)
+    return f'<table id="kv-matrix"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _baseline(comparison: dict[str, Any] | None) -> list[str]:
+    if comparison is None:
+        return []
+    rows = [
+        [kind, change["id"], change["before"], change["after"]]
+        for kind in ("regressions", "known", "improvements")
+        for change in comparison[kind]
+    ]
+    return [
+        f'<p id="kv-baseline">Against the baseline {escape(comparison["file"])}: '
+        f"regressions {len(comparison['regressions'])}, known failures "
+        f"{len(comparison['known'])}, improvements {len(comparison['improvements'])}.</p>",
+        _table("kv-baseline-changes", ["Change", "Requirement", "Baseline", "Now"], rows),
     ]
 
 

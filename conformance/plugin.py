@@ -4,6 +4,7 @@ outcomes into requirement verdicts. The engine lives in plain classes (Target, H
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -11,6 +12,7 @@ from typing import NoReturn
 import pytest
 
 from conformance import __version__
+from conformance.baseline import Baseline
 from conformance.config import ConfigError, Settings
 from conformance.failures import NotTested, RequirementFailure, Unsupported
 from conformance.harness import Harness
@@ -26,6 +28,8 @@ VERDICTS = pytest.StashKey[Verdicts]()
 TESTS = pytest.StashKey[dict[str, list[str]]]()  # requirement -> node ids of its tests
 MARKER = "requirement"
 # Exit statuses: 0 conformant, 1 a requirement failed, 2 configuration or target trouble.
+# Hypothesis' own note on for_all's wrapper names no value (the harness adds the example).
+HYPOTHESIS_EMPTY_NOTE = re.compile(r"(Falsifying|Failing)( explicit)? (example|test case): run\(")
 EXIT_FAILED = 1
 EXIT_CONFIGURATION = 2
 
@@ -101,6 +105,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="write the run's summary as JSON: verdict per requirement, configuration "
         "(tokens redacted), seed, timings",
+    )
+    group.addoption(
+        "--baseline",
+        dest="kv_baseline",
+        metavar="FILE",
+        help="an earlier run's --kv-summary file: requirements that failed there are known "
+        "failures (shown as xfail) and only regressions fail the run",
     )
     group.addoption(
         "--kv-reference-fault",
@@ -211,15 +222,30 @@ def pytest_runtest_makereport(
         return report
     if call.excinfo is None and report.when != "call":
         return report
-    report.user_properties.append(("requirement", requirement_id))
-    report.user_properties.append(("seed", str(item.config.stash[SETTINGS].seed)))
+    settings = item.config.stash[SETTINGS]
+    _note(item, report, "requirement", requirement_id)
+    _note(item, report, "level", item.config.stash[VERDICTS].catalogue[requirement_id].level)
+    _note(item, report, "seed", str(settings.seed))
     judged = _judge(item, report, call, requirement_id)
     verdicts = item.config.stash[VERDICTS]
     for judged_id, verdict, reason in judged:
         verdicts.record(judged_id, verdict, reason)
-    report.user_properties.append(("verdict", judged[0][1]))
+    _note(item, report, "verdict", judged[0][1])
+    failed = [judged_id for judged_id, verdict, _ in judged if verdict == "fail"]
+    if failed and settings.baseline is not None and settings.baseline.knows(failed[-1]):
+        # Known from the baseline: shown as an expected failure; only regressions fail.
+        report.outcome = "skipped"
+        report.wasxfail = f"{failed[-1]} already failed in the baseline {settings.baseline.path}"
+        _note(item, report, "baseline", "known failure")
     item.config.stash[TESTS].setdefault(requirement_id, []).append(item.nodeid)
     return report
+
+
+def _note(item: pytest.Item, report: pytest.TestReport, name: str, value: str) -> None:
+    """A property of the test: on this report (HTML rows) and on the item, whose later
+    teardown report is the one junitxml writes as <property> elements."""
+    report.user_properties.append((name, value))
+    item.user_properties.append((name, value))
 
 
 def _judge(
@@ -239,7 +265,8 @@ def _judge(
     if failure is None:
         return [(requirement_id, "error", f"{type(error).__name__} in the suite")]
     failed = failure.requirement
-    report.user_properties.append(("requirement_failed", failed.id))
+    _note(item, report, "requirement_failed", failed.id)
+    report.longrepr = _explain(failure, item)
     verdict = "fail"
     if failed.level != "MUST" and not item.config.stash[SETTINGS].strict:
         # An unmet SHOULD (or MAY) is a warning: shown as xfail, exit status 0.
@@ -255,6 +282,17 @@ def _judge(
         (requirement_id, "error", f"not judged: {failed.id} failed first"),
         (failed.id, verdict, ""),
     ]
+
+
+def _explain(failure: RequirementFailure, item: pytest.Item) -> str:
+    """What a failure shows (terminal, HTML, JUnit): the requirement, expected vs received,
+    the reproduction and Hypothesis' notes; the suite's own source would only distract."""
+    notes = [
+        str(note)
+        for note in getattr(failure, "__notes__", ())
+        if not HYPOTHESIS_EMPTY_NOTE.match(str(note))
+    ]
+    return "\n".join([failure.render(), *notes, f"Checked by {item.nodeid}"])
 
 
 def _find_failure(error: BaseException) -> RequirementFailure | None:
@@ -291,11 +329,32 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     )
     terminalreporter.write_line(f"{verdict} ({settings.profile} profile): {counts}", bold=True)
     terminalreporter.write_line(f"Seed {settings.seed}: rerun with --seed {settings.seed}.")
+    if settings.baseline is not None:
+        _write_comparison(terminalreporter, settings.baseline, verdicts)
     if verdicts.count("not tested"):
         terminalreporter.write_line(
             "Some requirements were not tested: give --token twice, with tokens of two "
             "different users, for a conformance verdict."
         )
+
+
+def _write_comparison(
+    terminalreporter: pytest.TerminalReporter, baseline: Baseline, verdicts: Verdicts
+) -> None:
+    comparison = baseline.compare(verdicts.by_requirement)
+    terminalreporter.write_line(
+        f"Against the baseline {baseline.path}: regressions {len(comparison.regressions)}, "
+        f"known failures {len(comparison.known)}, improvements {len(comparison.improvements)}."
+    )
+    for title, changes in (
+        ("Regression", comparison.regressions),
+        ("Known", comparison.known),
+        ("Improvement", comparison.improvements),
+    ):
+        for change in changes:
+            terminalreporter.write_line(
+                f"  {title}: {change.id} was {change.before}, is {change.after}"
+            )
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-html writes its report
@@ -314,13 +373,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_summary(Path(path), summary)
     if exitstatus not in (0, 1) or not verdicts.by_requirement:
         return
-    if verdicts.count("fail"):
-        session.exitstatus = EXIT_FAILED
-    elif verdicts.count("error") or verdicts.count("not tested"):
-        # Nothing failed, but something could not be judged: the setup, not the server.
-        session.exitstatus = EXIT_CONFIGURATION
-    else:
-        session.exitstatus = 0
+    session.exitstatus = _exit_status(verdicts, target.settings.baseline)
+
+
+def _exit_status(verdicts: Verdicts, baseline: Baseline | None) -> int:
+    """1 if a requirement failed (with a baseline: a regression failed); 2 if nothing failed
+    but something could not be judged (the setup, not the server); 0 otherwise."""
+    judged: list[str] = list(verdicts.by_requirement.values())
+    if baseline is not None:
+        judged = [change.after for change in baseline.compare(verdicts.by_requirement).regressions]
+    if "fail" in judged:
+        return EXIT_FAILED
+    if "error" in judged or "not tested" in judged:
+        return EXIT_CONFIGURATION
+    return 0
 
 
 def _write_line(config: pytest.Config, text: str) -> None:

@@ -20,8 +20,10 @@ def build_summary(
     settings = target.settings
     finished = time.time()
     requirements: list[dict[str, Any]] = []
-    for requirement_id, verdict in verdicts.by_requirement.items():
-        requirement = verdicts.catalogue[requirement_id]
+    for requirement_id, requirement in verdicts.catalogue.items():  # catalogue order
+        verdict = verdicts.by_requirement.get(requirement_id)
+        if verdict is None:
+            continue
         requirements.append(
             {
                 "id": requirement_id,
@@ -37,7 +39,7 @@ def build_summary(
     for entry in requirements:
         by_level = counts.setdefault(entry["level"], dict.fromkeys(VERDICT_NAMES, 0))
         by_level[entry["verdict"]] += 1
-    return {
+    summary: dict[str, Any] = {
         "suite": "kv-conformance",
         "suite_version": __version__,
         "verdict": "CONFORMANT" if verdicts.conformant() else "NOT CONFORMANT",
@@ -52,6 +54,7 @@ def build_summary(
             "seed": settings.seed,
             "examples": settings.examples,
             "reference_faults": list(settings.reference_faults),
+            "baseline": settings.baseline.path if settings.baseline else None,
         },
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(target.started)),
         "duration_seconds": round(finished - target.started, 3),
@@ -59,6 +62,16 @@ def build_summary(
         "requirements": requirements,
         "latency_ms": target.latencies.table(),
     }
+    baseline = settings.baseline
+    if baseline is not None:
+        comparison = baseline.compare(verdicts.by_requirement)
+        summary["baseline"] = {
+            "file": baseline.path,
+            "regressions": [change.as_json() for change in comparison.regressions],
+            "known": [change.as_json() for change in comparison.known],
+            "improvements": [change.as_json() for change in comparison.improvements],
+        }
+    return summary
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:

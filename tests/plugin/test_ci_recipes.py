@@ -1,0 +1,105 @@
+"""The CI recipes' command lines, run here: the GitHub Action and its example workflow, the
+GitLab template and its example job. Each runs the suite against a server the job starts (or
+a faulty one the test starts), fails when the suite does, and still keeps the report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.reference import ReferenceServer
+from tests.support.ci_recipes import REPOSITORY, GitHubRunner, GitLabRunner, Job
+
+pytestmark = pytest.mark.slow
+
+TOKENS = ["recipe-secret-alpha-51e2", "recipe-secret-bravo-0c9d"]
+REPORT_FILES = {"report.html", "junit.xml", "summary.json"}
+
+
+@pytest.fixture
+def job(tmp_path: Path) -> Iterator[Job]:
+    job = Job(workspace=tmp_path)
+    yield job
+    job.stop()
+
+
+@pytest.fixture
+def faulty() -> Iterator[ReferenceServer]:
+    with ReferenceServer(TOKENS, faults=["delete-is-noop"]) as server:
+        yield server
+
+
+def verdict(report_dir: Path) -> str:
+    summary = json.loads((report_dir / "summary.json").read_text(encoding="utf-8"))
+    return str(summary["verdict"])
+
+
+def assert_no_token_in(job: Job, report_dir: Path) -> None:
+    for text in [job.output, *(p.read_text("utf-8") for p in report_dir.iterdir())]:
+        for token in TOKENS:
+            assert token not in text
+
+
+def test_example_workflow_runs_the_action_against_the_server_it_starts(job: Job) -> None:
+    GitHubRunner(job).run_workflow(
+        REPOSITORY / ".github/workflows/kv-conformance.yml", "conformance"
+    )
+    assert not job.failed, job.output
+    assert job.skipped_installs == [
+        "python -m pip install --quiet .",
+        'python -m pip install --quiet "$GITHUB_ACTION_PATH"',
+    ]
+    assert job.uploaded == [job.workspace / "reports"]
+    assert {p.name for p in job.uploaded[0].iterdir()} == REPORT_FILES
+    assert verdict(job.uploaded[0]) == "CONFORMANT"
+
+
+def test_action_fails_a_faulty_server_and_still_uploads_the_report(
+    job: Job, faulty: ReferenceServer
+) -> None:
+    GitHubRunner(job).run_action(
+        {
+            "target-url": faulty.url,
+            "token-a": TOKENS[0],
+            "token-b": TOKENS[1],
+            "args": "--seed 2",
+            "report-dir": "out/kv",
+        }
+    )
+    run = next(step for step in job.steps if step.name == "Run kv-conformance")
+    assert run.status == 1, run.output
+    assert "FAIL         DEL-01" in run.output
+    assert job.uploaded == [job.workspace / "out/kv"]
+    assert {p.name for p in job.uploaded[0].iterdir()} == REPORT_FILES
+    assert verdict(job.uploaded[0]) == "NOT CONFORMANT"
+    assert_no_token_in(job, job.uploaded[0])
+
+
+def test_gitlab_example_job_runs_the_template_against_the_server_it_starts(job: Job) -> None:
+    GitLabRunner(job).run_job(REPOSITORY / "ci/gitlab/example.gitlab-ci.yml", "kv-conformance")
+    assert not job.failed, job.output
+    assert job.skipped_installs == [
+        "python -m pip install --quiet .",
+        'python -m pip install --quiet "$KV_CONFORMANCE_PACKAGE"',
+    ]
+    assert job.uploaded == [job.workspace / "reports/"]
+    assert verdict(job.uploaded[0]) == "CONFORMANT"
+
+
+def test_gitlab_template_fails_a_faulty_server_and_keeps_the_report(
+    job: Job, faulty: ReferenceServer
+) -> None:
+    definitions = REPOSITORY / "ci/gitlab/kv-conformance.gitlab-ci.yml"
+    variables = {
+        "KV_TARGET_URL": faulty.url,
+        "KV_TOKENS": ",".join(TOKENS),  # as a masked CI/CD variable would arrive
+        "KV_ARGS": "--seed 2",
+    }
+    GitLabRunner(job).run_job(definitions, ".kv-conformance", variables)
+    assert job.steps[0].status == 1, job.output
+    assert {p.name for p in job.uploaded[0].iterdir()} == REPORT_FILES
+    assert verdict(job.uploaded[0]) == "NOT CONFORMANT"
+    assert_no_token_in(job, job.uploaded[0])

@@ -17,6 +17,12 @@ DEFAULT_EXAMPLES = 40
 THOROUGH_EXAMPLES = 500
 DEFAULT_SEQUENCE_STEPS = 20
 THOROUGH_SEQUENCE_STEPS = 60
+# Operations per concurrent client in the concurrency checks.
+DEFAULT_CONCURRENT_OPERATIONS = 40
+THOROUGH_CONCURRENT_OPERATIONS = 200
+# How long entries written at the start must survive (DUR-01): past "a few seconds" of expiry.
+DEFAULT_HOLD_SECONDS = 10.0
+THOROUGH_HOLD_SECONDS = 60.0
 
 
 class ConfigError(Exception):
@@ -36,6 +42,9 @@ class Settings:
     sequence_steps: int = DEFAULT_SEQUENCE_STEPS
     reference_faults: tuple[str, ...] = ()
     baseline: Baseline | None = None  # an earlier run's summary: only regressions fail
+    concurrent_operations: int = DEFAULT_CONCURRENT_OPERATIONS
+    hold_seconds: float = DEFAULT_HOLD_SECONDS
+    restart_command: str | None = None  # --restart-cmd: run between writes and reads (RST-01)
 
     @property
     def embedded(self) -> bool:
@@ -64,6 +73,17 @@ class Settings:
             sequence_steps=THOROUGH_SEQUENCE_STEPS if thorough else DEFAULT_SEQUENCE_STEPS,
             reference_faults=tuple(option("kv_reference_faults") or ()),
             baseline=_load_baseline(option("kv_baseline")),
+            concurrent_operations=(
+                THOROUGH_CONCURRENT_OPERATIONS if thorough else DEFAULT_CONCURRENT_OPERATIONS
+            ),
+            hold_seconds=float(
+                option("kv_hold")
+                if option("kv_hold") is not None
+                else THOROUGH_HOLD_SECONDS
+                if thorough
+                else DEFAULT_HOLD_SECONDS
+            ),
+            restart_command=option("kv_restart_cmd") or None,
         )
         settings.validate()
         return settings
@@ -93,6 +113,8 @@ class Settings:
             raise ConfigError("the same token was given twice: give two different users' tokens")
         if self.timeout <= 0:
             raise ConfigError("--kv-timeout must be a positive number of seconds")
+        if self.hold_seconds < 0:
+            raise ConfigError("--kv-hold must be zero or a positive number of seconds")
         if self.examples < 1:
             raise ConfigError("--kv-examples must be at least 1")
         try:

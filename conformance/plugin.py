@@ -27,6 +27,8 @@ TARGET = pytest.StashKey[Target]()
 VERDICTS = pytest.StashKey[Verdicts]()
 TESTS = pytest.StashKey[dict[str, list[str]]]()  # requirement -> node ids of its tests
 MARKER = "requirement"
+DURABILITY, RESTART = "DUR-01", "RST-01"
+LAST = (DURABILITY, RESTART)  # run after every other check, in this order
 # Exit statuses: 0 conformant, 1 a requirement failed, 2 configuration or target trouble.
 # Hypothesis' own note on for_all's wrapper names no value (the harness adds the example).
 HYPOTHESIS_EMPTY_NOTE = re.compile(r"(Falsifying|Failing)( explicit)? (example|test case): run\(")
@@ -107,6 +109,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(tokens redacted), seed, timings",
     )
     group.addoption(
+        "--kv-hold",
+        dest="kv_hold",
+        type=float,
+        metavar="SECONDS",
+        help="entries written at the start of the run must still read back this long after "
+        "(DUR-01; default 10, 60 with --thorough)",
+    )
+    group.addoption(
+        "--restart-cmd",
+        dest="kv_restart_cmd",
+        metavar="CMD",
+        help="a shell command that restarts the server under test; with it, RST-01 checks "
+        "that every acknowledged set survives the restart",
+    )
+    group.addoption(
         "--baseline",
         dest="kv_baseline",
         metavar="FILE",
@@ -154,10 +171,18 @@ def pytest_collection_modifyitems(
         item
         for item in checks
         if settings.profile not in catalogue[_requirement_id(item) or ""].profiles
+        or (_requirement_id(item) == RESTART and not settings.restart_command)
     ]
     if outside:
         config.hook.pytest_deselected(items=outside)
         items[:] = [item for item in items if item not in outside]
+    # The durability check reads what the run wrote first, so it goes last; the restart,
+    # which disturbs the server, after it.
+    items.sort(
+        key=lambda item: (
+            LAST.index(_requirement_id(item) or "") + 1 if _requirement_id(item) in LAST else 0
+        )
+    )
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -170,6 +195,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     except ConfigError as error:
         _stop_for_configuration(str(error))
     config.stash[TARGET] = target
+    if any(_requirement_id(item) == DURABILITY for item in session.items):
+        target.plant_early_entries()
     where = "embedded reference server" if settings.embedded else "target"
     faults = (
         f" with faults {', '.join(settings.reference_faults)}" if settings.reference_faults else ""

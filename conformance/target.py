@@ -11,6 +11,7 @@ import itertools
 import secrets
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Literal
 
 import requests
@@ -23,6 +24,19 @@ from conformance.requirements import Catalogue
 
 Capability = Literal["prefix", "put"]
 IDENTITY_NAMES = ("A", "B")
+EARLY_ENTRIES_PER_ROUTE = 10
+PARALLEL_SWEEP_OVER = 100  # keys; fewer are deleted over the run's own connections
+SWEEP_CLIENTS = 8
+
+
+@dataclass(frozen=True)
+class EarlyEntry:
+    identity: int
+    prefix: str
+    key: str
+    body: bytes
+    acknowledged: bool
+    written_at: float = field(default_factory=time.monotonic)
 
 
 def token_variable(index: int) -> str:
@@ -46,6 +60,7 @@ class Target:
         self.clients: list[KVClient] = []
         self.latencies = Latencies()
         self.started = time.time()
+        self.early: list[EarlyEntry] = []  # written at the start, read at the end (DUR-01)
 
     @classmethod
     def open(cls, settings: Settings, catalogue: Catalogue) -> Target:
@@ -62,22 +77,22 @@ class Target:
             self._embedded = EmbeddedServer(self.settings.reference_faults).start()
             self.base_url = self._embedded.url
             self.tokens = self._embedded.tokens
-        redaction = {token: token_variable(i) for i, token in enumerate(self.tokens)}
-        self.clients = [
-            KVClient(
-                self.base_url,
-                token,
-                kv_path=self.settings.kv_path,
-                timeout=self.settings.timeout,
-                token_variable=token_variable(index),
-                secrets=redaction,
-                session=requests.Session(),
-                on_exchange=self.observe,
-            )
-            for index, token in enumerate(self.tokens[:2])
-        ]
+        self.clients = [self.client(index) for index in range(len(self.tokens[:2]))]
         for index in range(len(self.clients)):
             self._preflight(index)
+
+    def client(self, index: int) -> KVClient:
+        """A new client (own connection) of identity ``index``; the caller closes it."""
+        return KVClient(
+            self.base_url,
+            self.tokens[index],
+            kv_path=self.settings.kv_path,
+            timeout=self.settings.timeout,
+            token_variable=token_variable(index),
+            secrets={token: token_variable(i) for i, token in enumerate(self.tokens)},
+            session=requests.Session(),
+            on_exchange=self.observe,
+        )
 
     @property
     def identities(self) -> int:
@@ -148,14 +163,52 @@ class Target:
             )
         self.sweep({("", key)})
 
+    def plant_early_entries(self) -> None:
+        """Write a few entries per identity and route now; DUR-01 reads them at the end."""
+        routes = ["", "p"] if self.supports("prefix") else [""]
+        for index, client in enumerate(self.clients):
+            for prefix in routes:
+                for number in range(EARLY_ENTRIES_PER_ROUTE):
+                    key = self.new_key("-early")
+                    body = f'{{"early":{number},"by":"{IDENTITY_NAMES[index]}"}}'.encode()
+                    self.note_write(prefix, key)
+                    exchange = client.send("POST", key, prefix=prefix, body=body)
+                    self.early.append(
+                        EarlyEntry(index, prefix, key, body, exchange.status in (200, 201))
+                    )
+
     def sweep(self, entries: set[tuple[str, str]] | None = None) -> None:
         """Delete, as every identity, each (prefix, key) the run wrote (default: all)."""
         with self._lock:
             chosen = set(self._written) if entries is None else entries & self._written
             self._written -= chosen
-        for prefix, key in sorted(chosen):
-            for client in self.clients:
-                client.send("DELETE", key, prefix=prefix)
+        if len(chosen) < PARALLEL_SWEEP_OVER:
+            for prefix, key in sorted(chosen):
+                for client in self.clients:
+                    client.send("DELETE", key, prefix=prefix)
+            return
+        # Many keys (CAP-01 writes 1,000): delete them over several connections at once.
+        ordered = sorted(chosen)
+        shares = [ordered[n::SWEEP_CLIENTS] for n in range(SWEEP_CLIENTS)]
+
+        def delete(share: list[tuple[str, str]]) -> None:
+            clients = [self.client(index) for index in range(len(self.clients))]
+            try:
+                for prefix, key in share:
+                    for client in clients:
+                        client.send("DELETE", key, prefix=prefix)
+            finally:
+                for client in clients:
+                    client.close()
+
+        threads = [
+            threading.Thread(target=delete, args=(share,), name=f"kv-sweep-{n}")
+            for n, share in enumerate(shares)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
     def close(self) -> None:
         try:

@@ -117,6 +117,23 @@ class Faults:
     charset_content_type_500: bool = _fault(
         "a set whose Content-Type has a charset parameter is answered 500"
     )
+    # Concurrency, durability and capacity (sequentially the server looks correct)
+    lost_concurrent_updates: bool = _fault(
+        "each set rewrites the user's whole document from a copy read 2 ms earlier, so sets "
+        "of other keys that landed in between are lost"
+    )
+    torn_writes: bool = _fault(
+        "a value over 1 KiB is stored in two steps; for 2 ms readers see its first half "
+        "joined to the old value's rest"
+    )
+    stale_read_cache: bool = _fault(
+        "reads go through a cache that a read racing a write can refill with the old value, "
+        "which is then served until the next write"
+    )
+    evict_past_100: bool = _fault(
+        "each namespace keeps its 100 most recently set keys; older ones are evicted"
+    )
+    expire_after_3s: bool = _fault("entries read absent 3 seconds after they were set")
 
     @classmethod
     def catalogue(cls) -> Mapping[str, str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +30,12 @@ TEXT = "text/plain; charset=utf-8"
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _KV_ROOT = KV_PATH.encode() + b"/"
 _RESERVED = frozenset(b"?#[]@!$&'()*,;=")
+# How long the concurrency faults leave their race open: long enough for a suite's concurrent
+# clients to fall into it, short enough that sequential use never does.
+RACE_WINDOW = 0.002
+TORN_OVER_BYTES = 1024
+CAPACITY = 100
+EXPIRY_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,13 @@ class KVService:
         self._store = store
         self._faults = faults or Faults()
         self._deleted: set[tuple[Namespace, bytes]] = set()  # for the set-after-delete-lost fault
+        # Bookkeeping of the concurrency, capacity and expiry faults (unused otherwise).
+        self._lock = threading.Lock()
+        self._versions: dict[Namespace, int] = {}
+        self._recent_sets: dict[Namespace, list[tuple[int, bytes, bytes | None]]] = {}
+        self._cache: dict[tuple[Namespace, bytes], bytes | None] = {}
+        self._order: dict[Namespace, dict[bytes, None]] = {}
+        self._set_at: dict[tuple[Namespace, bytes], float] = {}
 
     def handle(self, request: Request) -> Response:
         f = self._faults
@@ -193,7 +208,15 @@ class KVService:
     # -- operations ----------------------------------------------------------------------
 
     def _get(self, namespace: Namespace, key: bytes) -> Response:
-        value = self._store.get(namespace, key)
+        if self._faults.stale_read_cache:
+            value = self._cached_read(namespace, key)
+        else:
+            value = self._store.get(namespace, key)
+        if self._faults.expire_after_3s and value is not None:
+            with self._lock:
+                set_at = self._set_at.get((namespace, key), time.monotonic())
+            if time.monotonic() - set_at > EXPIRY_SECONDS:
+                value = None
         if value is None:
             if self._faults.missing_key_404:
                 return self._error(404, "not found")
@@ -204,13 +227,31 @@ class KVService:
 
     def _set(self, namespace: Namespace, key: bytes, value: bytes) -> Response:
         f = self._faults
+        if f.lost_concurrent_updates:
+            with self._lock:
+                document_version = self._versions.get(namespace, 0)
+            time.sleep(RACE_WINDOW)
         before = self._store.get(namespace, key)
+        if f.torn_writes and len(value) > TORN_OVER_BYTES:
+            half = len(value) // 2
+            self._store.set(namespace, key, value[:half] + (before or b"")[half:])
+            time.sleep(RACE_WINDOW)
         if f.null_deletes and value.strip() == b"null":
             self._store.delete(namespace, key)
         elif not (f.ignore_overwrite and before is not None) and not (
             f.set_after_delete_lost and (namespace, key) in self._deleted
         ):
             self._store.set(namespace, key, self._stored_form(value))
+        if f.lost_concurrent_updates:
+            self._write_back_stale_document(namespace, key, before, document_version)
+        if f.stale_read_cache:
+            with self._lock:
+                self._cache.pop((namespace, key), None)
+        if f.evict_past_100:
+            self._evict(namespace, key)
+        if f.expire_after_3s:
+            with self._lock:
+                self._set_at[(namespace, key)] = time.monotonic()
         if f.changed_missing:
             return Response(200, b"{}\n", JSON)
         if f.set_answers_text:
@@ -239,9 +280,56 @@ class KVService:
             existed = self._store.delete(namespace, key)
         if f.set_after_delete_lost:
             self._deleted.add((namespace, key))
+        if f.stale_read_cache:
+            with self._lock:
+                self._cache.pop((namespace, key), None)
+        if f.evict_past_100:
+            with self._lock:
+                self._order.get(namespace, {}).pop(key, None)
         if not existed and f.delete_absent_fails:
             return self._error(500, "key not found")
         return Response(204 if f.delete_answers_204 else 202 if f.delete_answers_202 else 200)
+
+    # -- the concurrency, capacity and expiry faults ---------------------------------------
+
+    def _write_back_stale_document(
+        self, namespace: Namespace, key: bytes, before: bytes | None, read_version: int
+    ) -> None:
+        """Lost updates: the user's document, read before the race window, is written back
+        whole, undoing the sets of other keys that completed since."""
+        with self._lock:
+            recent = self._recent_sets.setdefault(namespace, [])
+            for version, other, previous in reversed(recent):
+                if version > read_version and other != key:
+                    if previous is None:
+                        self._store.delete(namespace, other)
+                    else:
+                        self._store.set(namespace, other, previous)
+            version = self._versions[namespace] = self._versions.get(namespace, 0) + 1
+            recent.append((version, key, before))
+            del recent[:-64]
+
+    def _cached_read(self, namespace: Namespace, key: bytes) -> bytes | None:
+        """A read-through cache with the classic race: the fill is not checked against a
+        write that invalidated the entry between the read and the fill."""
+        with self._lock:
+            if (namespace, key) in self._cache:
+                return self._cache[(namespace, key)]
+        value = self._store.get(namespace, key)
+        time.sleep(RACE_WINDOW / 2)
+        with self._lock:
+            self._cache[(namespace, key)] = value
+        return value
+
+    def _evict(self, namespace: Namespace, key: bytes) -> None:
+        with self._lock:
+            order = self._order.setdefault(namespace, {})
+            order.pop(key, None)
+            order[key] = None
+            while len(order) > CAPACITY:
+                oldest = next(iter(order))
+                del order[oldest]
+                self._store.delete(namespace, oldest)
 
     # -- errors --------------------------------------------------------------------------
 

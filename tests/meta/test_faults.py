@@ -114,6 +114,12 @@ BREAKS: dict[str, frozenset[str]] = {
         "text-content-type": {"value-served-as-json"},
         "options-allowed": {"unsupported-methods-405"},
         "charset-content-type-500": {"set-content-type-ignored"},
+        # Seen only with concurrent clients, many keys or time: no sequential probe breaks.
+        "lost-concurrent-updates": set(),
+        "torn-writes": set(),
+        "stale-read-cache": set(),
+        "evict-past-100": set(),
+        "expire-after-3s": set(),
     }.items()
 }
 

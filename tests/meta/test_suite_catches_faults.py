@@ -2,6 +2,8 @@
 requirement the fault breaks, and tolerates the variations the core profile allows.
 
 Each fault runs the whole suite in the mattermost profile (core plus upstream parity).
+SEQ-01 and CON-01 are catch-alls: a fault in what one client sees sequentially usually also
+makes some sequence or some concurrent history impossible.
 ``CAUGHT[fault]`` is (must, may): the requirements whose failure the fault must cause, and
 those it may also cause, depending on what Hypothesis draws. Anything else failing is a defect
 of the suite (a wrong attribution) or of the fault (it breaks more than it says).
@@ -18,6 +20,7 @@ pytestmark = pytest.mark.slow
 
 SEED = "7"
 EXAMPLES = "15"
+HOLD = "4"  # seconds: past expire-after-3s, and shorter than the default wait
 
 CAUGHT: dict[str, tuple[set[str], set[str]]] = {
     "accept-missing-token": ({"AUTH-01", "MM-05"}, set()),
@@ -25,15 +28,15 @@ CAUGHT: dict[str, tuple[set[str], set[str]]] = {
     "ignore-auth-scheme": ({"AUTH-03"}, set()),
     # An empty bearer token is an unknown token too.
     "forbidden-for-unknown-token": ({"AUTH-02", "AUTH-03", "MM-05"}, set()),
-    "shared-between-users": ({"ISO-01"}, {"SEQ-01"}),
+    "shared-between-users": ({"ISO-01"}, {"SEQ-01", "CON-01"}),
     "ignore-prefix": ({"PFX-02"}, {"SEQ-01"}),
     "float-numbers": ({"VAL-01", "MM-01"}, {"VAL-02", "SEQ-01", "FUZZ-01"}),
     "reserialize-values": ({"MM-01"}, set()),
     "mojibake": ({"VAL-01", "SIZE-01", "MM-01"}, {"VAL-02", "SEQ-01", "FUZZ-01"}),
     "null-deletes": ({"VAL-01", "MM-01"}, {"VAL-02"}),
     # Only a sequence (delete, then set again) shows it.
-    "set-after-delete-lost": ({"SEQ-01"}, set()),
-    "ignore-overwrite": ({"VAL-02"}, {"SEQ-01"}),
+    "set-after-delete-lost": ({"SEQ-01"}, {"CON-01"}),
+    "ignore-overwrite": ({"VAL-02"}, {"SEQ-01", "CON-01"}),
     "put-unsupported": ({"MM-03"}, set()),
     "case-insensitive-keys": ({"KEY-02"}, {"SEQ-01", "KEY-01"}),
     "strip-key-whitespace": ({"KEY-02"}, {"SEQ-01", "KEY-01"}),
@@ -42,7 +45,7 @@ CAUGHT: dict[str, tuple[set[str], set[str]]] = {
     "normalize-keys": ({"KEY-02"}, {"KEY-01", "SEQ-01"}),
     "ascii-keys-only": ({"KEY-01", "KEY-02"}, {"SEQ-01", "FUZZ-01"}),
     "reserved-key-characters-400": ({"KEY-01"}, {"FUZZ-01"}),
-    "delete-is-noop": ({"DEL-01", "KEY-01"}, {"SEQ-01"}),
+    "delete-is-noop": ({"DEL-01", "KEY-01"}, {"SEQ-01", "CON-01"}),
     "prefixed-delete-is-noop": ({"DEL-01"}, {"SEQ-01"}),
     "delete-absent-fails": ({"DEL-02", "MM-04"}, {"HTTP-01", "SEQ-01", "FUZZ-01"}),
     "delete-answers-202": ({"DEL-02", "MM-04"}, {"FUZZ-01"}),
@@ -50,7 +53,8 @@ CAUGHT: dict[str, tuple[set[str], set[str]]] = {
     "accept-invalid-json": ({"BODY-01", "MM-05"}, set()),
     "accept-non-finite": ({"BODY-01"}, set()),
     "truncate-oversize": ({"SIZE-02", "MM-06"}, set()),
-    "small-size-cap": ({"SIZE-01"}, set()),
+    # CON-03's values of about 6 KB are refused with a 500.
+    "small-size-cap": ({"SIZE-01"}, {"HTTP-01", "CON-03"}),
     "oversize-clears-value": ({"SIZE-03", "MM-06"}, set()),
     "size-check-after-auth": ({"MM-06"}, set()),
     "oversize-413": ({"MM-06"}, set()),
@@ -59,7 +63,10 @@ CAUGHT: dict[str, tuple[set[str], set[str]]] = {
     "no-prefix-padding": ({"MM-07"}, set()),
     "missing-key-404": ({"MM-02"}, set()),
     # Every check that reads an absent key sees null instead.
-    "missing-key-null": ({"ABS-01", "DEL-01", "SIZE-02", "KEY-01", "MM-02"}, {"SEQ-01"}),
+    "missing-key-null": (
+        {"ABS-01", "DEL-01", "SIZE-02", "KEY-01", "MM-02"},
+        {"SEQ-01", "CON-01", "CON-03"},
+    ),
     "changed-missing": ({"SET-01", "MM-03"}, {"FUZZ-01"}),
     # Only the fuzzing checks the Content-Type of a set's answer (in core).
     "set-answers-text": ({"FUZZ-01", "MM-03"}, set()),
@@ -70,6 +77,13 @@ CAUGHT: dict[str, tuple[set[str], set[str]]] = {
     "text-content-type": ({"MM-01"}, set()),
     "options-allowed": ({"MM-08"}, set()),
     "charset-content-type-500": ({"HTTP-01"}, set()),
+    # Concurrency, capacity and time: each is seen by its own check, and sequentially by none.
+    # A lost update also loses some of the 1,000 entries set at once.
+    "lost-concurrent-updates": ({"CON-02", "CAP-01"}, {"CON-01"}),
+    "torn-writes": ({"CON-03"}, {"CON-01"}),
+    "stale-read-cache": ({"CON-01"}, set()),
+    "evict-past-100": ({"CAP-01", "DUR-01", "CON-02"}, set()),
+    "expire-after-3s": ({"DUR-01"}, set()),
 }
 
 # Legitimate choices the core profile accepts; the value is the SHOULDs it warns about.
@@ -97,9 +111,11 @@ def test_every_fault_is_in_the_table() -> None:
 
 
 @pytest.mark.parametrize("profile", ["core", "mattermost"])
-@pytest.mark.parametrize("seed", ["1", "2", "3", "4", "5"])
+@pytest.mark.parametrize("seed", ["1", "2", "3"])
 def test_reference_server_passes(pytester: pytest.Pytester, profile: str, seed: str) -> None:
-    run = run_suite(pytester, "--profile", profile, "--seed", seed, "--kv-strict")
+    run = run_suite(
+        pytester, "--profile", profile, "--seed", seed, "--kv-strict", f"--kv-hold={HOLD}"
+    )
     assert run.ret == 0
     assert run.failed == set()
     assert set(run.verdicts.values()) == {"pass"}, run.verdicts
@@ -114,6 +130,7 @@ def test_fault_is_caught(pytester: pytest.Pytester, fault: str) -> None:
         f"--kv-reference-fault={fault}",
         f"--seed={SEED}",
         f"--kv-examples={EXAMPLES}",
+        f"--kv-hold={HOLD}",
     )
     assert run.ret == 1
     assert must <= run.failed, f"not caught: {must - run.failed}"
@@ -128,6 +145,7 @@ def test_core_profile_accepts_legitimate_variation(pytester: pytest.Pytester, fa
         f"--kv-reference-fault={fault}",
         f"--seed={SEED}",
         f"--kv-examples={EXAMPLES}",
+        f"--kv-hold={HOLD}",
     )
     assert run.ret == 0
     assert run.failed == LEGITIMATE_IN_CORE[fault]

@@ -1,0 +1,149 @@
+"""What is written stays: through the run, in numbers, and across a restart.
+
+DUR-01 and RST-01 run last (the plugin orders them): DUR-01 reads entries written when the
+run started; RST-01 restarts the server.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conformance.client import Exchange, KVClient
+from conformance.concurrency import body_for, read_value, run_clients
+from conformance.failures import NotTested
+from conformance.harness import Actor, Harness
+from conformance.jsonvalue import JsonError, json_equal, parse
+
+CAPACITY = 1000
+CAPACITY_CLIENTS = 8
+RESTART_KEYS_PER_ROUTE = 50
+RESTART_COMMAND_TIMEOUT = 300.0
+BACK_AFTER_RESTART_SECONDS = 60.0
+POLL_SECONDS = 0.2
+
+
+def same_value(exchange: Exchange, body: bytes) -> bool:
+    try:
+        return exchange.status == 200 and json_equal(parse(exchange.response_body), parse(body))
+    except JsonError:
+        return False
+
+
+@pytest.mark.requirement("CAP-01")
+def test_an_identity_holds_a_thousand_entries(kv: Harness) -> None:
+    keys = [kv.key(f"-many{n}") for n in range(CAPACITY)]
+    acknowledged: dict[str, Exchange] = {}
+    lock = threading.Lock()
+
+    def write(client: KVClient, name: str, identity: int) -> None:
+        mine = keys[int(name.split("#", 1)[1]) - 1 :: CAPACITY_CLIENTS]
+        for key in mine:
+            kv.note_write("", key)
+            exchange = client.send("POST", key, body=body_for(key))
+            if exchange.status in (200, 201):
+                with lock:
+                    acknowledged[key] = exchange
+
+    run_clients(kv.target, [0] * CAPACITY_CLIENTS, write)
+    missing: list[tuple[Exchange, Exchange]] = []
+
+    def read(client: KVClient, name: str, identity: int) -> None:
+        for key in keys[int(name.split("#", 1)[1]) - 1 :: CAPACITY_CLIENTS]:
+            if key in acknowledged:
+                got = client.send("GET", key)
+                if read_value(got) != (True, key):
+                    with lock:
+                        missing.append((acknowledged[key], got))
+
+    run_clients(kv.target, [0] * CAPACITY_CLIENTS, read)
+    kv.check(
+        len(acknowledged) == CAPACITY,
+        "CAP-01",
+        f"all {CAPACITY} sets acknowledged",
+        f"{CAPACITY - len(acknowledged)} not acknowledged",
+    )
+    if missing:
+        kv.steps[:] = list(missing[0])
+        kv.fail(
+            "CAP-01",
+            f"every one of {CAPACITY} entries set by identity A readable while all are held",
+            f"{len(missing)} of them read otherwise; the first: {missing[0][1].summary()}",
+        )
+
+
+@pytest.mark.requirement("DUR-01")
+def test_entries_written_at_the_start_are_unchanged_at_the_end(kv: Harness) -> None:
+    early = [entry for entry in kv.target.early if entry.acknowledged]
+    if not early:
+        raise NotTested("no entry written at the start of the run was acknowledged")
+    # The point is the passing of time: wait until the oldest entry is --kv-hold old.
+    hold_until = min(entry.written_at for entry in early) + kv.settings.hold_seconds
+    while (remaining := hold_until - time.monotonic()) > 0:
+        time.sleep(min(remaining, 1.0))
+    actors: list[Actor] = [kv.a, kv.b] if kv.target.identities > 1 else [kv.a]
+    for entry in early:
+        got = actors[entry.identity].get(entry.key, prefix=entry.prefix)
+        age = time.monotonic() - entry.written_at
+        kv.check(
+            same_value(got, entry.body),
+            "DUR-01",
+            f"the value set {age:.1f} s earlier, at the start of the run: {entry.body.decode()}",
+        )
+
+
+@pytest.mark.requirement("RST-01")
+def test_acknowledged_sets_survive_a_restart(kv: Harness) -> None:
+    command = kv.settings.restart_command
+    assert command, "suite bug: RST-01 is deselected without --restart-cmd"
+    actors: list[Actor] = [kv.a, kv.b] if kv.target.identities > 1 else [kv.a]
+    written: list[tuple[Actor, str, str, bytes]] = []
+    for actor in actors:
+        for prefix in kv.routes():
+            for number in range(RESTART_KEYS_PER_ROUTE):
+                key = kv.key("-restart")
+                body = body_for(f"{actor.name}.{prefix}.{number}")
+                if actor.set(key, body, prefix=prefix).status in (200, 201):
+                    written.append((actor, prefix, key, body))
+    if not written:
+        raise NotTested("no set was acknowledged before the restart, so none can be checked")
+    restarted = subprocess.run(
+        command,
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=RESTART_COMMAND_TIMEOUT,
+        check=False,
+    )
+    if restarted.returncode != 0:
+        detail = (restarted.stderr or restarted.stdout).strip().splitlines()[-1:] or [""]
+        raise NotTested(
+            f"--restart-cmd {shlex.quote(command)} failed (exit {restarted.returncode}) "
+            f"{detail[0]}; fix the command to judge RST-01"
+        )
+    first_actor, first_prefix, first_key, _ = written[0]
+    deadline = time.monotonic() + BACK_AFTER_RESTART_SECONDS
+    while first_actor.send("GET", first_key, prefix=first_prefix, allow_no_answer=True).status in (
+        None,
+        502,
+        503,
+    ):
+        if time.monotonic() > deadline:
+            kv.fail(
+                "RST-01",
+                f"the server answering within {BACK_AFTER_RESTART_SECONDS:g} s after the "
+                "restart command finished",
+            )
+        time.sleep(POLL_SECONDS)
+    for actor, prefix, key, body in written:
+        got = actor.get(key, prefix=prefix)
+        kv.check(
+            same_value(got, body),
+            "RST-01",
+            f"the value acknowledged before the restart: {body.decode()} "
+            f"({len(written)} sets acknowledged before it)",
+        )

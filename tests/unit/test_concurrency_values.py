@@ -1,0 +1,43 @@
+"""The values of the concurrency checks: each write unique, and any mix of two detected."""
+
+from __future__ import annotations
+
+from conformance.client import Exchange
+from conformance.concurrency import UNWRITTEN, body_for, read_value
+
+
+def answer(status: int, body: bytes) -> Exchange:
+    return Exchange(
+        method="GET",
+        redacted_url="http://127.0.0.1:1/kv/k",
+        request_headers=(),
+        request_body=None,
+        status=status,
+        response_headers={"content-type": "application/json"},
+        response_body=body,
+    )
+
+
+def test_whole_values_are_read_as_written() -> None:
+    assert read_value(answer(200, body_for("A#1.3"))) == (True, "A#1.3")
+    assert read_value(answer(200, body_for("A#1.3", 600)), 600) == (True, "A#1.3")
+    # A value of the right shape, but with filler no write used.
+    assert read_value(answer(200, b'{"w": "A#1.3", "pad": "x"}'), 1) == (
+        True,
+        UNWRITTEN + repr(b'{"w": "A#1.3", "pad": "x"}'),
+    )
+
+
+def test_absent_and_failed_reads() -> None:
+    assert read_value(answer(404, b"not found")) == (True, None)
+    assert read_value(answer(200, b"{}")) == (True, None)
+    assert read_value(answer(500, b"oops")) == (False, None)
+
+
+def test_half_of_one_value_joined_to_another_is_unwritten() -> None:
+    new, old = body_for("A#1.10", 600), body_for("A#2.7", 600)
+    half = len(new) // 2
+    understood, value = read_value(answer(200, new[:half] + old[half:]), 600)
+    assert understood
+    assert value is not None
+    assert value.startswith(UNWRITTEN)

@@ -21,9 +21,14 @@ from urllib.parse import quote
 
 import requests
 
+from conformance.transport import Watchdog, watched_session
+
 DEFAULT_KV_PATH: Final = "/plugins/com.mattermost.apps/api/v1/kv"
 DEFAULT_TIMEOUT: Final = 10.0
 BODY_PREVIEW_BYTES: Final = 300
+# A value is at most 8 KiB; an answer this long is a server defect, and is not read further.
+MAX_ANSWER_BYTES: Final = 1 << 20
+READ_CHUNK_BYTES: Final = 64 * 1024
 _CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
 _CAUSES: tuple[tuple[type[BaseException], str], ...] = (
     (ConnectionRefusedError, "connection refused"),
@@ -119,6 +124,7 @@ class KVClient:
         secrets: Mapping[str, str] | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
         session: requests.Session | None = None,
+        deadline: Callable[[], float | None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.kv_path = "/" + kv_path.strip("/")
@@ -127,7 +133,10 @@ class KVClient:
         # Every secret the client may send, mapped to the variable that stands for it.
         self._secrets = {token: token_variable, **(secrets or {})}
         self._on_exchange = on_exchange
-        self._session = session or requests.Session()
+        # Monotonic time after which nothing more is sent (the run's --max-duration), if any.
+        self._deadline = deadline or (lambda: None)
+        self._watchdog = Watchdog("kv-watchdog")
+        self._session = watched_session(session or requests.Session(), self._watchdog)
         # No proxies, no .netrc credentials, no environment-supplied auth.
         self._session.trust_env = False
 
@@ -195,30 +204,76 @@ class KVClient:
         target = url or self.url(key, prefix)
         started = time.perf_counter()
         request = self.describe_request(method, target, sent, body)
-        try:
-            response = self._session.request(
-                method,
-                target,
-                data=body,
-                headers=sent,
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as error:
-            exchange = replace(
-                request, error=_describe(error), seconds=time.perf_counter() - started
-            )
-        else:
-            exchange = self.describe_answer(
-                request,
-                response.status_code,
-                response.headers,
-                response.content,
-                time.perf_counter() - started,
-            )
+        exchange = self._exchange(
+            request, method=method, target=target, headers=sent, body=body, started=started
+        )
         if self._on_exchange is not None:
             self._on_exchange(exchange)
         return exchange
+
+    def _exchange(
+        self,
+        request: Exchange,
+        *,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        started: float,
+    ) -> Exchange:
+        """Send, and read the answer within the timeout and MAX_ANSWER_BYTES: a server that
+        hangs, drips or never ends its answer yields an Exchange with an error, not a hang."""
+        timeout = self.timeout
+        deadline = self._deadline()
+        if deadline is not None:
+            timeout = min(timeout, deadline - time.monotonic())
+            if timeout <= 0:
+                return replace(request, error="not sent: the run reached --max-duration")
+        finish_by = time.monotonic() + timeout
+        self._watchdog.begin(finish_by)
+        try:
+            try:
+                response = self._session.request(
+                    method,
+                    target,
+                    data=body,
+                    headers=headers,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    stream=True,
+                )
+            except requests.RequestException as error:
+                return replace(
+                    request,
+                    error=self._cause(error, timeout),
+                    seconds=time.perf_counter() - started,
+                )
+            with response:
+                try:
+                    received, problem = _read_bounded(response, finish_by)
+                except requests.RequestException as error:
+                    received, problem = b"", self._cause(error, timeout)
+        finally:
+            self._watchdog.end()
+        if problem is not None:
+            # Not a usable answer: shown as no answer, with what went wrong.
+            return replace(
+                request,
+                error=f"{problem} (after status {response.status_code})",
+                seconds=time.perf_counter() - started,
+            )
+        return self.describe_answer(
+            request,
+            response.status_code,
+            response.headers,
+            received,
+            time.perf_counter() - started,
+        )
+
+    def _cause(self, error: requests.RequestException, timeout: float) -> str:
+        if self._watchdog.fired:
+            return f"no complete answer within {timeout:g} s"
+        return _describe(error)
 
     def describe_request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
@@ -261,6 +316,21 @@ class KVClient:
 
     def close(self) -> None:
         self._session.close()
+        self._watchdog.close()
+
+
+def _read_bounded(response: requests.Response, finish_by: float) -> tuple[bytes, str | None]:
+    """The body, or what is wrong with it: too long, or not complete in time."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(READ_CHUNK_BYTES):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            return b"", f"the answer's body exceeded {MAX_ANSWER_BYTES} bytes"
+        if time.monotonic() > finish_by:
+            return b"", "the answer's body did not arrive within the timeout"
+    return b"".join(chunks), None
 
 
 def _describe(error: requests.RequestException) -> str:

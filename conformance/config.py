@@ -21,6 +21,7 @@ THOROUGH_SEQUENCE_STEPS = 60
 DEFAULT_CONCURRENT_OPERATIONS = 40
 THOROUGH_CONCURRENT_OPERATIONS = 200
 # How long entries written at the start must survive (DUR-01): past "a few seconds" of expiry.
+MIN_DURATION_SECONDS = 10.0
 DEFAULT_HOLD_SECONDS = 10.0
 THOROUGH_HOLD_SECONDS = 60.0
 
@@ -45,6 +46,7 @@ class Settings:
     concurrent_operations: int = DEFAULT_CONCURRENT_OPERATIONS
     hold_seconds: float = DEFAULT_HOLD_SECONDS
     restart_command: str | None = None  # --restart-cmd: run between writes and reads (RST-01)
+    max_duration: float | None = None  # --max-duration: seconds for the whole run
 
     @property
     def embedded(self) -> bool:
@@ -84,6 +86,7 @@ class Settings:
                 else DEFAULT_HOLD_SECONDS
             ),
             restart_command=option("kv_restart_cmd") or None,
+            max_duration=option("kv_max_duration"),
         )
         settings.validate()
         return settings
@@ -113,6 +116,8 @@ class Settings:
             raise ConfigError("the same token was given twice: give two different users' tokens")
         if self.timeout <= 0:
             raise ConfigError("--kv-timeout must be a positive number of seconds")
+        if self.max_duration is not None and self.max_duration < MIN_DURATION_SECONDS:
+            raise ConfigError(f"--max-duration must be at least {MIN_DURATION_SECONDS:g} seconds")
         if self.hold_seconds < 0:
             raise ConfigError("--kv-hold must be zero or a positive number of seconds")
         if self.examples < 1:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from typing import IO
 
 from conformance.config import ConfigError
 
@@ -19,7 +20,10 @@ class ReferenceStartError(RuntimeError):
 
 
 def spawn_reference(
-    args: Sequence[str], *, deadline_seconds: float = START_DEADLINE_SECONDS
+    args: Sequence[str],
+    *,
+    deadline_seconds: float = START_DEADLINE_SECONDS,
+    stderr: IO[str] | int = subprocess.PIPE,
 ) -> tuple[subprocess.Popen[str], str]:
     """Start ``python -m conformance.reference ARGS``; the process and the URL it printed.
 
@@ -29,7 +33,7 @@ def spawn_reference(
     process = subprocess.Popen(
         [sys.executable, "-m", "conformance.reference", *args],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         stdin=subprocess.DEVNULL,
         text=True,
     )
@@ -44,8 +48,9 @@ def spawn_reference(
                 raise ReferenceStartError(f"it printed no URL within {deadline_seconds:.0f} s")
     url = process.stdout.readline().strip()
     if not url:
-        _, stderr = process.communicate(timeout=deadline_seconds)
-        raise ReferenceStartError(f"it exited with status {process.returncode}: {stderr.strip()}")
+        _, output = process.communicate(timeout=deadline_seconds)
+        detail = (output or "").strip()
+        raise ReferenceStartError(f"it exited with status {process.returncode}: {detail}")
     return process, url
 
 

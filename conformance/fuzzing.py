@@ -9,6 +9,7 @@ curl lines with tokens redacted.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -31,7 +32,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance.client import Exchange
+from conformance.failures import NotTested
 from conformance.harness import Harness
+from conformance.transport import Watchdog, watched_session
 
 # Schemathesis checks by the requirement they judge.
 CONFORMING_CHECKS: tuple[CheckFunction, ...] = (
@@ -60,7 +63,9 @@ class Fuzzer:
         client = harness.a.client
         self._base_url = client.base_url + client.kv_path
         self._token = client.token
-        self._session = requests.Session()
+        # Its own connection, with the same hard time limit per request as the client's.
+        self._watchdog = Watchdog("kv-watchdog-fuzz")
+        self._session = watched_session(requests.Session(), self._watchdog)
         self._session.trust_env = False
 
     def operations(self) -> list[APIOperation[Any, Any, Any, Any]]:
@@ -81,20 +86,28 @@ class Fuzzer:
             self.harness.note_write(
                 unquote(parameters.get("prefix", "")), unquote(parameters["key"])
             )
+        target = self.harness.target
+        if target.out_of_time():
+            raise NotTested(f"not finished: the run reached --max-duration ({self._limit()})")
+        timeout = self.harness.settings.timeout
+        self._watchdog.begin(time.monotonic() + timeout)
         try:
             response = case.call(
                 base_url=self._base_url,
                 session=self._session,
                 headers={"Authorization": f"Bearer {self._token}"},
-                timeout=self.harness.settings.timeout,
+                timeout=timeout,
                 allow_redirects=False,
             )
         except requests.RequestException as error:
+            cause = "cut off" if self._watchdog.fired else type(error).__name__
             self.harness.fail(
                 "HTTP-01",
-                f"an answer within {self.harness.settings.timeout:g} s",
-                f"no answer ({type(error).__name__}) to {case.method} {case.formatted_path}",
+                f"a complete answer within {timeout:g} s",
+                f"no answer ({cause}) to {case.method} {case.formatted_path}",
             )
+        finally:
+            self._watchdog.end()
         exchange = self._exchange(response)
         self.harness.steps.append(exchange)
         self.harness.target.observe(exchange)
@@ -127,8 +140,12 @@ class Fuzzer:
             response.elapsed,
         )
 
+    def _limit(self) -> str:
+        return f"{self.harness.settings.max_duration:g} s"
+
     def close(self) -> None:
         self._session.close()
+        self._watchdog.close()
 
 
 def _describe(failure: Failure) -> str:

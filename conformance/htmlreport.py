@@ -74,6 +74,14 @@ def render(data: dict[str, Any]) -> list[str]:
     ]
     return [
         f'<h2 id="kv-verdict" style="color:{colour}">{escape(data["verdict"])}</h2>',
+        *(
+            [
+                '<p id="kv-incomplete"><b>Incomplete run:</b> '
+                f"{escape(data['incomplete_reason'])}.</p>"
+            ]
+            if data.get("incomplete_reason")
+            else []
+        ),
         *_baseline(data.get("baseline")),
         '<table id="kv-configuration">'
         + "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)

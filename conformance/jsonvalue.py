@@ -50,3 +50,11 @@ def json_equal(left: Any, right: Any) -> bool:
     if isinstance(left, dict) and isinstance(right, dict):
         return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
     return False
+
+
+def same_json(received: bytes, expected: bytes) -> bool:
+    """Whether a received body is JSON-equal to the expected one (False if not JSON)."""
+    try:
+        return json_equal(parse(received), parse(expected))
+    except JsonError:
+        return False

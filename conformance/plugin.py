@@ -117,6 +117,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(DUR-01; default 10, 60 with --thorough)",
     )
     group.addoption(
+        "--max-duration",
+        dest="kv_max_duration",
+        type=float,
+        metavar="SECONDS",
+        help="limit for the whole run: checks stop in time to leave a fifth of it (at most "
+        "30 s) for cleanup; checks not run are reported not tested",
+    )
+    group.addoption(
         "--restart-cmd",
         dest="kv_restart_cmd",
         metavar="CMD",
@@ -234,6 +242,10 @@ def kv_target(
 @pytest.fixture
 def kv(kv_target: Target) -> Iterator[Harness]:
     """A check's harness; removes what the check wrote."""
+    if kv_target.out_of_time():
+        raise NotTested(
+            f"not run: the run reached --max-duration ({kv_target.settings.max_duration:g} s)"
+        )
     harness = Harness(kv_target)
     yield harness
     harness.cleanup()
@@ -342,7 +354,12 @@ def _find_failure(error: BaseException) -> RequirementFailure | None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     config = terminalreporter.config
     verdicts = config.stash.get(VERDICTS, None)
-    if verdicts is None or not verdicts.by_requirement:
+    summary = config.stash.get(SUMMARY, None)
+    if verdicts is None or summary is None:
+        return
+    if not verdicts.by_requirement:
+        if summary["incomplete_reason"]:  # interrupted before any check ended
+            terminalreporter.write_line(f"Incomplete run: {summary['incomplete_reason']}.")
         return
     terminalreporter.section("kv-conformance verdicts")
     for line in verdicts.lines():
@@ -354,11 +371,21 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for v in ("pass", "fail", "warn", "unsupported", "not tested", "error")
         if verdicts.count(v)
     )
+    if summary["incomplete_reason"]:
+        verdict = summary["verdict"]
+        terminalreporter.write_line(f"Incomplete run: {summary['incomplete_reason']}.")
     terminalreporter.write_line(f"{verdict} ({settings.profile} profile): {counts}", bold=True)
+    if summary["cleanup"]["left_behind"]:
+        terminalreporter.write_line(
+            f"Cleanup: {summary['cleanup']['left_behind']} keys of this run may be left behind "
+            f"(their deletes got no answer, or 502-504, three times); each contains "
+            f"{summary['cleanup']['marker']}."
+        )
     terminalreporter.write_line(f"Seed {settings.seed}: rerun with --seed {settings.seed}.")
     if settings.baseline is not None:
         _write_comparison(terminalreporter, settings.baseline, verdicts)
-    if verdicts.count("not tested"):
+    target = config.stash.get(TARGET, None)
+    if verdicts.count("not tested") and target is not None and target.identities < 2:
         terminalreporter.write_line(
             "Some requirements were not tested: give --token twice, with tokens of two "
             "different users, for a conformance verdict."
@@ -393,7 +420,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     target = config.stash.get(TARGET, None)
     if verdicts is None or target is None:
         return
-    summary = build_summary(target, verdicts, config.stash[TESTS])
+    timed_out = target.out_of_time()
+    # Clean up now, not at unconfigure, so the summary can say whether anything was left.
+    target.finish()
+    incomplete = None
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    if interrupted:
+        incomplete = "interrupted before every check had run"
+    elif timed_out:
+        incomplete = f"--max-duration ({target.settings.max_duration:g} s) reached"
+    summary = build_summary(
+        target, verdicts, config.stash[TESTS], incomplete=incomplete, interrupted=interrupted
+    )
     config.stash[SUMMARY] = summary
     path = config.getoption("kv_summary")
     if path:

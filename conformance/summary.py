@@ -15,8 +15,15 @@ VERDICT_NAMES = ("pass", "fail", "warn", "unsupported", "not tested", "error")
 
 
 def build_summary(
-    target: Target, verdicts: Verdicts, tests: dict[str, list[str]]
+    target: Target,
+    verdicts: Verdicts,
+    tests: dict[str, list[str]],
+    *,
+    incomplete: str | None = None,
+    interrupted: bool = False,
 ) -> dict[str, Any]:
+    """``incomplete``: why not every check ran (interrupted, --max-duration), if so. An
+    interrupted run has no verdict: INCOMPLETE."""
     settings = target.settings
     finished = time.time()
     requirements: list[dict[str, Any]] = []
@@ -42,7 +49,19 @@ def build_summary(
     summary: dict[str, Any] = {
         "suite": "kv-conformance",
         "suite_version": __version__,
-        "verdict": "CONFORMANT" if verdicts.conformant() else "NOT CONFORMANT",
+        "verdict": (
+            "INCOMPLETE"
+            if interrupted
+            else "CONFORMANT"
+            if verdicts.conformant()
+            else "NOT CONFORMANT"
+        ),
+        "complete": incomplete is None,
+        "incomplete_reason": incomplete,
+        "cleanup": {
+            "left_behind": target.left_behind,
+            "marker": target.marker,
+        },
         "configuration": {
             "target": "embedded reference server" if settings.embedded else target.base_url,
             "base_url": target.base_url,

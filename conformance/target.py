@@ -25,6 +25,10 @@ from conformance.requirements import Catalogue
 Capability = Literal["prefix", "put"]
 IDENTITY_NAMES = ("A", "B")
 EARLY_ENTRIES_PER_ROUTE = 10
+CLEANUP_RESERVE_SECONDS = 30.0
+FINISH_MARGIN_SECONDS = 2.0
+FINAL_SWEEP_ATTEMPTS = 3
+TRANSIENT_STATUSES = frozenset({502, 503, 504})
 PARALLEL_SWEEP_OVER = 100  # keys; fewer are deleted over the run's own connections
 SWEEP_CLIENTS = 8
 
@@ -61,6 +65,15 @@ class Target:
         self.latencies = Latencies()
         self.started = time.time()
         self.early: list[EarlyEntry] = []  # written at the start, read at the end (DUR-01)
+        # --max-duration: checks send nothing after the first deadline; the cleanup, which
+        # keeps the reserve, nothing after the second.
+        self._deadline: float | None = None
+        self._end: float | None = None
+        if settings.max_duration is not None:
+            # The margin leaves time to write the reports and stop the embedded server.
+            self._end = time.monotonic() + settings.max_duration - FINISH_MARGIN_SECONDS
+            reserve = min(CLEANUP_RESERVE_SECONDS, settings.max_duration / 5)
+            self._deadline = self._end - reserve
 
     @classmethod
     def open(cls, settings: Settings, catalogue: Catalogue) -> Target:
@@ -92,6 +105,7 @@ class Target:
             secrets={token: token_variable(i) for i, token in enumerate(self.tokens)},
             session=requests.Session(),
             on_exchange=self.observe,
+            deadline=lambda: self._deadline,
         )
 
     @property
@@ -102,6 +116,9 @@ class Target:
         """Every answered request of the run, for the latency table."""
         if exchange.status is not None:
             self.latencies.record(exchange.method, exchange.seconds)
+
+    def out_of_time(self) -> bool:
+        return self._deadline is not None and time.monotonic() >= self._deadline
 
     def new_key(self, label: str = "") -> str:
         with self._lock:
@@ -185,7 +202,7 @@ class Target:
         if len(chosen) < PARALLEL_SWEEP_OVER:
             for prefix, key in sorted(chosen):
                 for client in self.clients:
-                    client.send("DELETE", key, prefix=prefix)
+                    self._delete(client, prefix, key)
             return
         # Many keys (CAP-01 writes 1,000): delete them over several connections at once.
         ordered = sorted(chosen)
@@ -196,7 +213,7 @@ class Target:
             try:
                 for prefix, key in share:
                     for client in clients:
-                        client.send("DELETE", key, prefix=prefix)
+                        self._delete(client, prefix, key)
             finally:
                 for client in clients:
                     client.close()
@@ -210,9 +227,33 @@ class Target:
         for thread in threads:
             thread.join()
 
+    def finish(self) -> None:
+        """The final sweep: what earlier sweeps could not delete is tried again."""
+        self._deadline = self._end  # the cleanup may use the reserve
+        for _ in range(FINAL_SWEEP_ATTEMPTS):
+            self.sweep()
+            with self._lock:
+                if not self._written:
+                    return
+
+    @property
+    def left_behind(self) -> int:
+        """(prefix, key) entries whose deletes got no answer, even in the final sweep."""
+        with self._lock:
+            return len(self._written)
+
+    def _delete(self, client: KVClient, prefix: str, key: str) -> None:
+        exchange = client.send("DELETE", key, prefix=prefix)
+        # No answer, or one that says "try again": kept for another try. (A plain 500 is an
+        # answer: upstream gives one for prefixes over 2 bytes, where nothing was stored.)
+        if exchange.status is None or exchange.status in TRANSIENT_STATUSES:
+            with self._lock:
+                # Kept for the final sweep to try again; counted if that fails too.
+                self._written.add((prefix, key))
+
     def close(self) -> None:
         try:
-            self.sweep()
+            self.finish()
         finally:
             for client in self.clients:
                 client.close()

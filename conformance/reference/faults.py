@@ -1,8 +1,9 @@
 """The fault switchboard: named defects that turn the reference server into a faulty one.
 
 Each fault is one boolean field; its ``metadata["breaks"]`` is the one-line description shown by
-``--list-faults``. The service (``service.py``) consults these flags, one ``if`` per fault, and
-nowhere else does. Names on the command line use dashes (``accept-missing-token``).
+``--list-faults``. The service (``service.py``) consults the contract's flags, one ``if`` per
+fault; the HTTP layer (``server.py``) consults the transport flags, and nothing else does.
+Names on the command line use dashes (``accept-missing-token``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from typing import Any
 
 def _fault(breaks: str) -> Any:
     return field(default=False, metadata={"breaks": breaks})
+
+
+def _transport_fault(breaks: str) -> Any:
+    """A fault of the HTTP layer: it hits every Nth request, whatever the request is."""
+    return field(default=False, metadata={"breaks": breaks, "transport": True})
 
 
 @dataclass(frozen=True)
@@ -134,11 +140,40 @@ class Faults:
         "each namespace keeps its 100 most recently set keys; older ones are evicted"
     )
     expire_after_3s: bool = _fault("entries read absent 3 seconds after they were set")
+    garbage_json: bool = _fault(
+        "a stored value is served as an HTML page labelled application/json"
+    )
+    # Transport: applied by the HTTP layer (server.py), to every Nth request it serves
+    hang_every_40th: bool = _transport_fault(
+        "every 40th request gets no answer; the connection stays open"
+    )
+    unavailable_every_50th: bool = _transport_fault("every 50th request (2%) is answered 503")
+    reset_every_40th: bool = _transport_fault(
+        "every 40th request is answered by a connection reset"
+    )
+    truncated_every_40th: bool = _transport_fault(
+        "every 40th answer declares 20 bytes more than it sends, then the connection closes"
+    )
+    long_content_length_every_40th: bool = _transport_fault(
+        "every 40th answer declares 10 bytes more than it sends; the connection stays open"
+    )
+    endless_every_40th: bool = _transport_fault("every 40th answer has a body that never ends")
+    drip_every_40th: bool = _transport_fault("every 40th answer is sent one byte every 0.3 s")
+    redirect_every_40th: bool = _transport_fault(
+        "every 40th request is answered 307 with a Location on another port"
+    )
 
     @classmethod
     def catalogue(cls) -> Mapping[str, str]:
         """Every fault's command-line name and what it breaks, in declaration order."""
         return {_cli_name(f.name): f.metadata["breaks"] for f in dataclasses.fields(cls)}
+
+    @classmethod
+    def transport(cls) -> frozenset[str]:
+        """The command-line names of the transport faults."""
+        return frozenset(
+            _cli_name(f.name) for f in dataclasses.fields(cls) if f.metadata.get("transport")
+        )
 
     @classmethod
     def from_names(cls, names: Iterable[str]) -> Faults:

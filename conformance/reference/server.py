@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import socket
+import struct
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,6 +32,14 @@ IDLE_TIMEOUT_SECONDS = 120.0
 JOIN_TIMEOUT_SECONDS = 5.0
 # How often the accept loop checks for stop(): bounds how long stop() takes.
 POLL_SECONDS = 0.02
+# Transport faults: how long a hung answer waits (cut short by stop()), the pace of a drip,
+# how much of a never-ending body is sent at most, and where a redirect points.
+HANG_SECONDS = 600.0
+DRIP_SECONDS = 0.3
+ENDLESS_LIMIT_BYTES = 256 << 20
+REDIRECT_LOCATION = "http://127.0.0.1:1/moved"
+TEXT = "text/plain; charset=utf-8"
+JSON_TYPE = "application/json"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -45,6 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.raw_requestline = self.rfile.readline(65537)
             if len(self.raw_requestline) > 65536:
+                # What send_error logs and checks, as the stdlib sets it before answering 414.
+                self.requestline, self.request_version, self.command = "", "", ""
                 self.send_error(414)
                 return
             if not self.raw_requestline:
@@ -60,6 +71,24 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
+        faults = self.server.service.faults
+        number = self.server.next_request_number()
+        every_40th = number % 40 == 0
+        if faults.hang_every_40th and every_40th:
+            self.server.stopping.wait(HANG_SECONDS)
+            self.close_connection = True
+            return
+        if faults.reset_every_40th and every_40th:
+            # Linger 0: close() sends RST instead of FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        if faults.unavailable_every_50th and number % 50 == 0:
+            self._write(Response(503, b"service unavailable\n", TEXT))
+            return
+        if faults.redirect_every_40th and every_40th:
+            self._write(Response(307, headers=(("Location", REDIRECT_LOCATION),)))
+            return
         request = Request(
             method=self.command,
             target=self.path.encode("latin-1"),  # http.server decoded the line as Latin-1
@@ -70,8 +99,32 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.server.service.handle(request)
         except Exception:
             self.server.record_error(traceback.format_exc())
-            response = Response(500, b"internal error\n", "text/plain; charset=utf-8")
+            response = Response(500, b"internal error\n", TEXT)
+        if every_40th and (faults.truncated_every_40th or faults.long_content_length_every_40th):
+            # Declare more than is sent; then close, or leave the client waiting.
+            extra = 20 if faults.truncated_every_40th else 10
+            self.close_connection = faults.truncated_every_40th
+            self._write(response, declared_extra=extra)
+            return
+        if every_40th and faults.endless_every_40th:
+            self._write_endless(response)
+            return
+        if every_40th and faults.drip_every_40th:
+            self._write(response, drip=True)
+            return
         self._write(response)
+
+    def _write_endless(self, response: Response) -> None:
+        """A body without length that goes on until the client gives up (or a limit)."""
+        self.close_connection = True
+        head = f"HTTP/1.1 {response.status} OK\r\nContent-Type: {JSON_TYPE}\r\n"
+        self.wfile.write((head + "Connection: close\r\n\r\n").encode("latin-1"))
+        chunk = b" " * 65536
+        with contextlib.suppress(OSError):  # the client hung up: the point of this fault
+            for _ in range(ENDLESS_LIMIT_BYTES // len(chunk)):
+                if self.server.stopping.is_set():
+                    break
+                self.wfile.write(chunk)
 
     def _read_body(self) -> bytes | None:
         """The request body, or None after answering a request whose framing is broken."""
@@ -115,19 +168,29 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._write(Response(status, body, "text/plain; charset=utf-8"))
 
-    def _write(self, response: Response) -> None:
+    def _write(self, response: Response, *, declared_extra: int = 0, drip: bool = False) -> None:
         head = [f"HTTP/1.1 {response.status} {self.responses.get(response.status, ('',))[0]}"]
         head.append(f"Date: {email.utils.formatdate(usegmt=True)}")
         if response.content_type:
             head.append(f"Content-Type: {response.content_type}")
         head.extend(f"{name}: {value}" for name, value in response.headers)
-        head.append(f"Content-Length: {len(response.body)}")
+        head.append(f"Content-Length: {len(response.body) + declared_extra}")
         if self.close_connection:
             head.append("Connection: close")
         payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
         if self.command != "HEAD":
             payload += response.body
+        if drip:
+            with contextlib.suppress(OSError):  # the client gave up: the point of this fault
+                for index in range(len(payload)):
+                    if self.server.stopping.wait(DRIP_SECONDS):
+                        break
+                    self.wfile.write(payload[index : index + 1])
+            self.close_connection = True
+            return
         self.wfile.write(payload)  # one write: see the module docstring
+        if self.server.access_log:
+            self.log_request(response.status)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         if self.server.access_log:
@@ -146,6 +209,8 @@ class _HTTPServer(ThreadingHTTPServer):
         self.service = service
         self.access_log = access_log
         self.errors: list[str] = []
+        self.stopping = threading.Event()  # cuts short the transport faults' waits
+        self._requests = 0
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -166,12 +231,18 @@ class _HTTPServer(ThreadingHTTPServer):
             self._connections.pop(request, None)
         super().shutdown_request(request)
 
+    def next_request_number(self) -> int:
+        with self._lock:
+            self._requests += 1
+            return self._requests
+
     def record_error(self, text: str) -> None:
         with self._lock:
             self.errors.append(text)
 
     def close_connections(self) -> None:
         """Wake every connection thread (idle keep-alive ones block in a read) and join it."""
+        self.stopping.set()
         with self._lock:
             connections = list(self._connections.items())
         for sock, _ in connections:

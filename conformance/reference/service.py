@@ -72,6 +72,10 @@ class KVService:
         self._order: dict[Namespace, dict[bytes, None]] = {}
         self._set_at: dict[tuple[Namespace, bytes], float] = {}
 
+    @property
+    def faults(self) -> Faults:
+        return self._faults
+
     def handle(self, request: Request) -> Response:
         f = self._faults
         route = self._route(request.target)
@@ -223,6 +227,8 @@ class KVService:
             if self._faults.missing_key_null:
                 return Response(200, b"null", JSON)
             return Response(200, b"{}", JSON)
+        if self._faults.garbage_json:
+            return Response(200, b"<html><body>Saved!</body></html>", JSON)
         return Response(200, value, TEXT if self._faults.text_content_type else JSON)
 
     def _set(self, namespace: Namespace, key: bytes, value: bytes) -> Response:

@@ -40,6 +40,7 @@ def run(pytester: pytest.Pytester, server: ReferenceServer, *args: str) -> pytes
         "--self-contained-html",
         "--junitxml=out/junit.xml",
         "--kv-summary=out/summary.json",
+        "--kv-hold=1",  # DUR-01's wait is not what these tests are about
         *args,
         timeout=240,
     )

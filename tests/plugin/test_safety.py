@@ -1,6 +1,15 @@
-"""The suite never harms the server it tests: other keys untouched, nothing left behind."""
+"""The suite never harms the server it tests: other keys untouched, nothing left behind,
+even when the run is interrupted."""
 
 from __future__ import annotations
+
+import json
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -9,31 +18,96 @@ from tests.support.suite_run import run_suite
 
 pytestmark = pytest.mark.slow
 
+TOKENS = {"tok-a": "user-1", "tok-b": "user-2"}
+START_DEADLINE_SECONDS = 60.0
 
-def test_pre_existing_keys_are_untouched_and_nothing_is_left(pytester: pytest.Pytester) -> None:
+
+def seeded_store(per_namespace: int) -> MemoryStore:
+    """Keys of the suite's own users on both routes; some look like the suite's keys."""
     store = MemoryStore()
-    tokens = {"tok-a": "user-1", "tok-b": "user-2"}
-    for user in tokens.values():
-        for prefix in (b"  ", b"p ", b"q "):
+    for user in TOKENS.values():
+        for prefix in (b"  ", b"p "):  # the plain route, and the prefix "p" the suite uses
             namespace = Namespace("com.example.kv-conformance", user, prefix)
-            for number in range(300):
-                # Some look like the suite's own keys; none carries this run's marker.
+            for number in range(per_namespace):
                 key = f"kvc-00000000-{number}" if number % 3 else f"user-data-{number}"
                 store.set(namespace, key.encode(), f'{{"n":{number}}}'.encode())
+    return store
+
+
+def test_ten_thousand_pre_existing_keys_are_untouched_and_nothing_is_left(
+    pytester: pytest.Pytester,
+) -> None:
+    store = seeded_store(2500)
     before = store.snapshot()
-    with ReferenceServer(list(tokens), store=store) as server:
+    assert len(before) == 10_000
+    with ReferenceServer(list(TOKENS), store=store) as server:
         run = run_suite(
             pytester,
             "--target-url",
             server.url,
-            "--token",
-            "tok-a",
-            "--token",
-            "tok-b",
+            *(f"--token={token}" for token in TOKENS),
             "--profile",
             "mattermost",
             "--kv-examples",
             "15",
+            "--kv-hold=2",
         )
     assert run.ret == 0, run.verdicts
     assert store.snapshot() == before
+
+
+def test_interrupted_run_removes_its_keys_and_marks_its_report(tmp_path: Path) -> None:
+    store = seeded_store(100)
+    before = store.snapshot()
+    with ReferenceServer(list(TOKENS), store=store) as server:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--pyargs",
+                "conformance.suite",
+                "-p",
+                "no:cacheprovider",
+                f"--target-url={server.url}",
+                *(f"--token={token}" for token in TOKENS),
+                "--kv-summary=summary.json",
+                "--html=report.html",
+                "--self-contained-html",
+                "--kv-hold=120",  # DUR-01 would wait long: the interrupt comes first
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        wait_for_line(process.stdout, "run marker")  # the run has started writing
+        written = set(store.snapshot()) - set(before)
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=120)
+        assert written, "the run had written nothing yet"
+        assert store.snapshot() == before, "keys of the interrupted run were left"
+    assert process.returncode == pytest.ExitCode.INTERRUPTED
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["verdict"] == "INCOMPLETE"
+    assert summary["complete"] is False
+    assert summary["incomplete_reason"] == "interrupted before every check had run"
+    assert "Incomplete run:" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Incomplete run: interrupted before every check had run." in output
+    for token in TOKENS:
+        assert token not in output
+
+
+def wait_for_line(stream: object, text: str) -> None:
+    """Read lines until one contains ``text``, with a deadline."""
+    deadline = time.monotonic() + START_DEADLINE_SECONDS
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)  # type: ignore[arg-type]
+        while time.monotonic() < deadline:
+            if selector.select(timeout=deadline - time.monotonic()):
+                line = stream.readline()  # type: ignore[attr-defined]
+                assert line, f"the run ended before printing {text!r}"
+                if text in line:
+                    return
+    pytest.fail(f"no line with {text!r} within {START_DEADLINE_SECONDS:g} s")

@@ -78,3 +78,13 @@ def test_stop_closes_idle_keep_alive_connections() -> None:
     idle.request("GET", f"{KV_PATH}/k", headers={"Authorization": "Bearer t"})
     server.stop()  # the autouse fixture checks that no server thread is left
     idle.close()
+
+
+def test_header_reads_are_bounded(reference: ReferenceServer) -> None:
+    too_many = "".join(f"X-Filler-{n}: {n}\r\n" for n in range(150))
+    request = f"GET {KV_PATH}/k HTTP/1.1\r\nHost: x\r\n{too_many}\r\n".encode()
+    assert raw_exchange(reference, request).startswith(b"HTTP/1.1 431 ")
+    long_line = f"GET {KV_PATH}/{'k' * 70_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    assert raw_exchange(reference, long_line).startswith(b"HTTP/1.1 414 ")
+    long_header = f"GET {KV_PATH}/k HTTP/1.1\r\nX-Long: {'v' * 70_000}\r\n\r\n".encode()
+    assert raw_exchange(reference, long_header).startswith(b"HTTP/1.1 431 ")

@@ -1,0 +1,65 @@
+"""Servers that break the transport: the suite fails them on the requirement concerned,
+never crashes, stays within --max-duration and still writes a complete report.
+
+Each transport fault hits every Nth request (every 40th; every 50th for 503), whichever
+request that is, so which checks fail depends on the order of requests; what must hold is
+that the run fails, HTTP-01 (or, for answers that arrive, the check that reads them) names
+the request, and nothing in the suite breaks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conformance.reference import Faults
+from tests.support.suite_run import run_suite
+
+pytestmark = pytest.mark.slow
+
+LIMIT_SECONDS = 25
+# What the failure says about the request the fault hit.
+SAYS: dict[str, str] = {
+    "hang-every-40th": "no answer (timed out)",
+    "drip-every-40th": "no complete answer within 1 s",
+    "long-content-length-every-40th": "timed out",
+    "endless-every-40th": "the answer's body exceeded 1048576 bytes",
+    "reset-every-40th": "connection reset by the server",
+    "truncated-every-40th": "the answer was cut off",
+    "unavailable-every-50th": "503",
+    "redirect-every-40th": "307",
+}
+
+
+def test_every_transport_fault_is_here() -> None:
+    assert set(SAYS) == Faults.transport()
+
+
+@pytest.mark.parametrize("fault", sorted(SAYS))
+def test_transport_fault_fails_the_run_without_breaking_the_suite(
+    pytester: pytest.Pytester, fault: str
+) -> None:
+    run = run_suite(
+        pytester,
+        f"--kv-reference-fault={fault}",
+        "--seed=7",
+        "--kv-examples=10",
+        "--kv-timeout=1",
+        "--kv-hold=0",
+        f"--max-duration={LIMIT_SECONDS}",
+        "--html=report.html",
+        "--self-contained-html",
+    )
+    assert run.ret == 1, run.stdout[-3000:]
+    assert run.failed, "no requirement failed"
+    assert SAYS[fault] in run.stdout
+    assert "in the suite" not in run.stdout, "a check crashed instead of judging"
+    assert "Traceback" not in run.stdout
+    summaries = sorted(Path(pytester.path).glob("summary-*.json"))
+    summary = json.loads(summaries[-1].read_text(encoding="utf-8"))
+    # Every requirement of the profile has a verdict, and the run kept within its limit.
+    assert len(summary["requirements"]) == 30
+    assert summary["duration_seconds"] <= LIMIT_SECONDS
+    assert "NOT CONFORMANT" in (Path(pytester.path) / "report.html").read_text("utf-8")

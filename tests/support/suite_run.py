@@ -36,6 +36,7 @@ def run_suite(pytester: pytest.Pytester, *args: str) -> SuiteRun:
         "conformance.suite",
         "-p",
         "no:cacheprovider",
+        "--assert=plain",  # as the kv-conformance command runs it (see conformance/cli.py)
         f"--kv-summary={summary}",
         *args,
         timeout=600,

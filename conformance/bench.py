@@ -1,0 +1,173 @@
+"""How close the suite runs to the HTTP floor: ``python -m conformance.bench``.
+
+Each round starts a reference server in its own process (as the embedded server is), runs the
+default suite against it with the ``kv-conformance`` command in a fresh process, and counts
+the requests it sent that were answered, per method (the summary's latency table counts every
+one: checks, fuzzing, concurrent clients, cleanup). Then, against the same server, a bare
+``requests.Session`` loop sends as many keep-alive requests, in the same mix of methods: that
+time is the floor. The overhead ratio is the suite's wall time over the floor. Finally the
+server's throughput is measured at 1, 8 and 50 concurrent clients. Figures are medians.
+
+The suite's wall time includes starting Python and pytest, and the wait DUR-01 makes until
+the entries it wrote first are ``--kv-hold`` seconds old; both are printed apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from conformance.embedded import spawn_reference
+from conformance.reference.load import run_load
+from conformance.reference.service import KV_PATH
+
+TOKENS = ("bench-token-a", "bench-token-b")
+
+
+@dataclass(frozen=True)
+class Round:
+    requests: int
+    wall: float  # the suite process, start to exit
+    session: float  # pytest's own session time, as it prints it
+    hold_wait: float  # DUR-01's wait for --kv-hold
+    floor: float
+    verdict: str
+
+    @property
+    def ratio(self) -> float:
+        return self.wall / self.floor
+
+
+def one_round(extra: Sequence[str]) -> Round:
+    with tempfile.TemporaryDirectory() as folder:
+        with (Path(folder) / "server.log").open("w", encoding="utf-8") as log_file:
+            process, url = spawn_reference(
+                ["--port=0", *(f"--token={t}" for t in TOKENS)], stderr=log_file
+            )
+        try:
+            summary = Path(folder) / "summary.json"
+            started = time.perf_counter()
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "conformance.cli",  # the kv-conformance command
+                    "-q",
+                    "--durations=0",
+                    f"--target-url={url}",
+                    *(f"--token={t}" for t in TOKENS),
+                    f"--kv-summary={summary}",
+                    *extra,
+                ],
+                capture_output=True,
+                text=True,
+                cwd=folder,
+                check=False,
+            )
+            wall = time.perf_counter() - started
+            data = json.loads(summary.read_text(encoding="utf-8"))
+            methods = Counter(
+                {method: stats["count"] for method, stats in data["latency_ms"].items()}
+            )
+            floor = http_floor(url, methods)
+        finally:
+            process.terminate()
+            process.communicate(timeout=30)
+    session = _session_seconds(result.stdout)
+    hold = _hold_wait(result.stdout)
+    return Round(sum(methods.values()), wall, session, hold, floor, data["verdict"])
+
+
+def http_floor(url: str, methods: Counter[str]) -> float:
+    """Seconds for a bare keep-alive loop to send as many requests, in the same mix."""
+    session = requests.Session()
+    session.trust_env = False
+    headers = {"Authorization": f"Bearer {TOKENS[0]}", "Content-Type": "application/json"}
+    plan = [method for method, count in methods.items() for _ in range(count)]
+    random.Random(0).shuffle(plan)  # interleaved, as the suite sends them
+    target = f"{url}{KV_PATH}/bench-floor"
+    started = time.perf_counter()
+    for method in plan:
+        body = b'{"bench":true}' if method in ("POST", "PUT") else None
+        session.request(method, target, data=body, headers=headers).content  # noqa: B018
+    seconds = time.perf_counter() - started
+    session.request("DELETE", target, headers=headers)
+    session.close()
+    return seconds
+
+
+def _session_seconds(stdout: str) -> float:
+    found = re.findall(r" in ([0-9.]+)s", stdout)
+    return float(found[-1]) if found else float("nan")
+
+
+def _hold_wait(stdout: str) -> float:
+    """DUR-01's call time from --durations=0 (its reads are milliseconds; the rest is waiting)."""
+    found = re.search(r"([0-9.]+)s call .*test_entries_written_at_the_start", stdout)
+    return float(found.group(1)) if found else 0.0
+
+
+def throughput(clients: int, operations: int) -> str:
+    process, url = spawn_reference(["--port=0", f"--token={TOKENS[0]}"])
+    try:
+        return run_load(url, TOKENS[0], clients=clients, operations=operations).summary()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.bench", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="suite runs (default 5)")
+    parser.add_argument(
+        "--operations", type=int, default=2000, help="per client in the throughput runs"
+    )
+    parser.add_argument(
+        "suite_args", nargs="*", help="more arguments for the suite runs (after --)"
+    )
+    args = parser.parse_args(argv)
+    print(f"kv-conformance benchmark on {os.cpu_count()} CPUs; {args.rounds} rounds")
+    rounds = []
+    for number in range(1, args.rounds + 1):
+        done = one_round(args.suite_args)
+        rounds.append(done)
+        print(
+            f"  round {number}: {done.requests} requests, suite wall {done.wall:.2f} s "
+            f"(pytest session {done.session:.2f} s, DUR-01 hold wait {done.hold_wait:.2f} s), "
+            f"floor {done.floor:.2f} s, ratio {done.ratio:.2f}, {done.verdict}"
+        )
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    print("Medians:")
+    print(f"  requests issued        {median([r.requests for r in rounds]):.0f}")
+    print(f"  suite wall time        {median([r.wall for r in rounds]):.2f} s")
+    print(f"  pytest session time    {median([r.session for r in rounds]):.2f} s")
+    print(f"  DUR-01 hold wait       {median([r.hold_wait for r in rounds]):.2f} s")
+    print(f"  raw-HTTP floor         {median([r.floor for r in rounds]):.2f} s")
+    print(f"  overhead ratio         {median([r.ratio for r in rounds]):.2f} (wall / floor)")
+    print("Reference server throughput (its own process; keep-alive clients):")
+    for clients in (1, 8, 50):
+        print(f"  {throughput(clients, args.operations)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,6 +15,16 @@ class Latencies:
         with self._lock:
             self._seconds[method].append(seconds)
 
+    def samples(self) -> dict[str, list[float]]:
+        """Every recorded latency, by method (to merge runs of several processes)."""
+        with self._lock:
+            return {method: list(values) for method, values in self._seconds.items()}
+
+    def add(self, samples: dict[str, list[float]]) -> None:
+        with self._lock:
+            for method, values in samples.items():
+                self._seconds[method].extend(values)
+
     def table(self) -> dict[str, dict[str, float]]:
         """Per method: count, and p50/p95/p99 in milliseconds (nearest rank)."""
         with self._lock:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from _pytest import junitxml
 
 from conformance import __version__
 from conformance.baseline import Baseline
@@ -17,8 +18,17 @@ from conformance.config import ConfigError, Settings
 from conformance.failures import NotTested, RequirementFailure, Unsupported
 from conformance.harness import Harness
 from conformance.htmlreport import SUMMARY, HtmlReport
+from conformance.parallel import (
+    FACTS,
+    JUDGED,
+    Controller,
+    encode_judged,
+    is_controller,
+    is_worker,
+    shared_seed,
+)
 from conformance.requirements import PROFILES, Catalogue
-from conformance.summary import build_summary, write_summary
+from conformance.summary import RunFacts, build_summary, write_summary
 from conformance.target import Target
 from conformance.verdicts import Verdict, Verdicts
 
@@ -26,9 +36,21 @@ SETTINGS = pytest.StashKey[Settings]()
 TARGET = pytest.StashKey[Target]()
 VERDICTS = pytest.StashKey[Verdicts]()
 TESTS = pytest.StashKey[dict[str, list[str]]]()  # requirement -> node ids of its tests
+CONTROLLER = pytest.StashKey[Controller]()  # under xdist, in the controller
 MARKER = "requirement"
 DURABILITY, RESTART = "DUR-01", "RST-01"
 LAST = (DURABILITY, RESTART)  # run after every other check, in this order
+
+
+# Properties of the run, in JUnit XML.
+def _suite_properties(settings: Settings) -> list[tuple[str, object]]:
+    return [
+        ("kv_seed", settings.seed),
+        ("kv_profile", settings.profile),
+        ("kv_suite_version", __version__),
+    ]
+
+
 # Exit statuses: 0 conformant, 1 a requirement failed, 2 configuration or target trouble.
 # Hypothesis' own note on for_all's wrapper names no value (the harness adds the example).
 HYPOTHESIS_EMPTY_NOTE = re.compile(r"(Falsifying|Failing)( explicit)? (example|test case): run\(")
@@ -154,6 +176,27 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.pluginmanager.hasplugin("html"):
         config.pluginmanager.register(HtmlReport(config), "kv-conformance-html")
+    if is_worker(config) and config.option.kv_seed is None:
+        config.option.kv_seed = shared_seed(config)
+    if is_controller(config):
+        _start_controller(config)
+
+
+def _start_controller(config: pytest.Config) -> None:
+    """Under xdist the controller runs no test: it gathers the workers' verdicts and facts."""
+    verdicts = Verdicts(Catalogue.load())
+    config.stash[TESTS] = {}
+    controller = Controller(config, verdicts, config.stash[TESTS])  # chooses the seed
+    try:
+        settings = Settings.build(config.getoption, os.environ)
+        if settings.restart_command:
+            raise ConfigError("--restart-cmd stops the server for every worker: run it without -n")
+    except ConfigError as error:
+        _stop_for_configuration(str(error))
+    config.stash[SETTINGS] = settings
+    config.stash[VERDICTS] = verdicts
+    config.stash[CONTROLLER] = controller
+    config.pluginmanager.register(controller, "kv-conformance-controller")
 
 
 def _requirement_id(item: pytest.Item) -> str | None:
@@ -233,9 +276,9 @@ def kv_target(
 ) -> Target:
     """The one configured target of this run (its seed and profile go into JUnit XML)."""
     target = pytestconfig.stash[TARGET]
-    record_testsuite_property("kv_seed", target.settings.seed)
-    record_testsuite_property("kv_profile", target.settings.profile)
-    record_testsuite_property("kv_suite_version", __version__)
+    if not is_worker(pytestconfig):  # under xdist the controller records them
+        for name, value in _suite_properties(target.settings):
+            record_testsuite_property(name, value)
     return target
 
 
@@ -270,6 +313,8 @@ def pytest_runtest_makereport(
     for judged_id, verdict, reason in judged:
         verdicts.record(judged_id, verdict, reason)
     _note(item, report, "verdict", judged[0][1])
+    if is_worker(item.config):
+        report.user_properties.append((JUDGED, encode_judged(judged)))
     failed = [judged_id for judged_id, verdict, _ in judged if verdict == "fail"]
     if failed and settings.baseline is not None and settings.baseline.knows(failed[-1]):
         # Known from the baseline: shown as an expected failure; only regressions fail.
@@ -379,13 +424,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"Cleanup: {summary['cleanup']['left_behind']} keys of this run may be left behind "
             f"(their deletes got no answer, or 502-504, three times); each contains "
-            f"{summary['cleanup']['marker']}."
+            f"{', '.join(summary['cleanup']['markers'])}."
         )
     terminalreporter.write_line(f"Seed {settings.seed}: rerun with --seed {settings.seed}.")
     if settings.baseline is not None:
         _write_comparison(terminalreporter, settings.baseline, verdicts)
-    target = config.stash.get(TARGET, None)
-    if verdicts.count("not tested") and target is not None and target.identities < 2:
+    if verdicts.count("not tested") and len(summary["configuration"]["tokens"]) < 2:
         terminalreporter.write_line(
             "Some requirements were not tested: give --token twice, with tokens of two "
             "different users, for a conformance verdict."
@@ -411,26 +455,44 @@ def _write_comparison(
             )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-html writes its report
+@pytest.hookimpl(tryfirst=True)  # before pytest-html and junitxml write their reports
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The exit status says what the verdicts say (pytest's own statuses otherwise); the
-    summary goes to --kv-summary and into the HTML report."""
+    summary goes to --kv-summary and into the HTML report. An xdist worker only hands its
+    facts to the controller, which does this for the whole run."""
     config = session.config
     verdicts = config.stash.get(VERDICTS, None)
     target = config.stash.get(TARGET, None)
-    if verdicts is None or target is None:
+    controller = config.stash.get(CONTROLLER, None)
+    if verdicts is None:
         return
-    timed_out = target.out_of_time()
-    # Clean up now, not at unconfigure, so the summary can say whether anything was left.
-    target.finish()
+    if target is not None:
+        timed_out = target.out_of_time()
+        # Clean up now, not at unconfigure, so the summary can say whether anything was left.
+        target.finish()
+        facts = RunFacts.of(target, timed_out=timed_out)
+        if is_worker(config):
+            config.workeroutput[FACTS] = facts.as_json()  # type: ignore[attr-defined]
+            return
+    elif controller is not None and controller.facts:
+        facts = RunFacts.merge(controller.facts)
+        _junit_suite_properties(config)
+    else:
+        return
+    settings = config.stash[SETTINGS]
     incomplete = None
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     if interrupted:
         incomplete = "interrupted before every check had run"
-    elif timed_out:
-        incomplete = f"--max-duration ({target.settings.max_duration:g} s) reached"
+    elif facts.timed_out:
+        incomplete = f"--max-duration ({settings.max_duration:g} s) reached"
     summary = build_summary(
-        target, verdicts, config.stash[TESTS], incomplete=incomplete, interrupted=interrupted
+        settings,
+        facts,
+        verdicts,
+        config.stash[TESTS],
+        incomplete=incomplete,
+        interrupted=interrupted,
     )
     config.stash[SUMMARY] = summary
     path = config.getoption("kv_summary")
@@ -438,7 +500,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         write_summary(Path(path), summary)
     if exitstatus not in (0, 1) or not verdicts.by_requirement:
         return
-    session.exitstatus = _exit_status(verdicts, target.settings.baseline)
+    session.exitstatus = _exit_status(verdicts, settings.baseline)
+
+
+def _junit_suite_properties(config: pytest.Config) -> None:
+    """The seed, profile and version in JUnit XML; under xdist the workers' fixture cannot."""
+    xml = config.stash.get(junitxml.xml_key, None)
+    if xml is None:
+        return
+    settings = config.stash[SETTINGS]
+    for name, value in _suite_properties(settings):
+        xml.add_global_property(name, value)
 
 
 def _exit_status(verdicts: Verdicts, baseline: Baseline | None) -> int:

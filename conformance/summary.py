@@ -2,20 +2,73 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.config import Settings
+from conformance.latency import Latencies
 from conformance.target import Target, token_variable
 from conformance.verdicts import Verdicts
 
 VERDICT_NAMES = ("pass", "fail", "warn", "unsupported", "not tested", "error")
 
 
+@dataclass(frozen=True)
+class RunFacts:
+    """What the summary needs from the processes that ran checks: one, or one per xdist
+    worker (each with its own embedded server and run marker)."""
+
+    base_url: str
+    markers: tuple[str, ...]
+    identities: int
+    started: float
+    latencies: dict[str, list[float]]
+    left_behind: int
+    timed_out: bool  # --max-duration was reached
+
+    @classmethod
+    def of(cls, target: Target, *, timed_out: bool) -> RunFacts:
+        return cls(
+            base_url=target.base_url,
+            markers=(target.marker,),
+            identities=target.identities,
+            started=target.started,
+            latencies=target.latencies.samples(),
+            left_behind=target.left_behind,
+            timed_out=timed_out,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunFacts:
+        return cls(**{**data, "markers": tuple(data["markers"])})
+
+    @classmethod
+    def merge(cls, parts: list[RunFacts]) -> RunFacts:
+        latencies = Latencies()
+        for part in parts:
+            latencies.add(part.latencies)
+        return cls(
+            base_url=parts[0].base_url,
+            markers=tuple(marker for part in parts for marker in part.markers),
+            identities=min(part.identities for part in parts),
+            started=min(part.started for part in parts),
+            latencies=latencies.samples(),
+            left_behind=sum(part.left_behind for part in parts),
+            timed_out=any(part.timed_out for part in parts),
+        )
+
+
 def build_summary(
-    target: Target,
+    settings: Settings,
+    facts: RunFacts,
     verdicts: Verdicts,
     tests: dict[str, list[str]],
     *,
@@ -24,7 +77,6 @@ def build_summary(
 ) -> dict[str, Any]:
     """``incomplete``: why not every check ran (interrupted, --max-duration), if so. An
     interrupted run has no verdict: INCOMPLETE."""
-    settings = target.settings
     finished = time.time()
     requirements: list[dict[str, Any]] = []
     for requirement_id, requirement in verdicts.catalogue.items():  # catalogue order
@@ -59,15 +111,15 @@ def build_summary(
         "complete": incomplete is None,
         "incomplete_reason": incomplete,
         "cleanup": {
-            "left_behind": target.left_behind,
-            "marker": target.marker,
+            "left_behind": facts.left_behind,
+            "markers": list(facts.markers),
         },
         "configuration": {
-            "target": "embedded reference server" if settings.embedded else target.base_url,
-            "base_url": target.base_url,
+            "target": "embedded reference server" if settings.embedded else facts.base_url,
+            "base_url": facts.base_url,
             "kv_path": settings.kv_path,
             "profile": settings.profile,
-            "tokens": [f"${token_variable(i)}" for i in range(len(target.tokens[:2]))],
+            "tokens": [f"${token_variable(i)}" for i in range(facts.identities)],
             "timeout_seconds": settings.timeout,
             "strict": settings.strict,
             "seed": settings.seed,
@@ -75,11 +127,11 @@ def build_summary(
             "reference_faults": list(settings.reference_faults),
             "baseline": settings.baseline.path if settings.baseline else None,
         },
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(target.started)),
-        "duration_seconds": round(finished - target.started, 3),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(facts.started)),
+        "duration_seconds": round(finished - facts.started, 3),
         "counts": counts,
         "requirements": requirements,
-        "latency_ms": target.latencies.table(),
+        "latency_ms": _table(facts.latencies),
     }
     baseline = settings.baseline
     if baseline is not None:
@@ -91,6 +143,12 @@ def build_summary(
             "improvements": [change.as_json() for change in comparison.improvements],
         }
     return summary
+
+
+def _table(samples: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    latencies = Latencies()
+    latencies.add(samples)
+    return latencies.table()
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:

@@ -1,0 +1,78 @@
+"""Runs split over pytest-xdist workers (``pytest -n N``).
+
+Each worker opens its own target (its own embedded server, or its own run marker on the
+given server) and runs its share of the checks under the seed the controller chose. Workers
+send each test's verdicts with its report, and their run facts (latencies, cleanup) when
+they finish; the controller gathers both and writes the one summary, HTML report and exit
+status, as a serial run would.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import pytest
+
+from conformance.summary import RunFacts
+from conformance.verdicts import Verdict, Verdicts
+
+JUDGED = "kv_judged"  # user property carrying a test's verdicts from worker to controller
+FACTS = "kv_facts"  # workeroutput key carrying a worker's RunFacts
+SEED = "kv_seed"  # workerinput key: the seed every worker uses
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def is_controller(config: pytest.Config) -> bool:
+    """A run that hands its tests to xdist workers (this process runs none)."""
+    if is_worker(config) or not config.pluginmanager.hasplugin("xdist"):
+        return False
+    return bool(config.getoption("numprocesses", None)) and config.getoption("dist") != "no"
+
+
+def shared_seed(config: pytest.Config) -> int | None:
+    """The seed a worker must use, chosen by the controller."""
+    if is_worker(config):
+        seed = config.workerinput.get(SEED)  # type: ignore[attr-defined]
+        return int(seed) if seed is not None else None
+    return None
+
+
+def encode_judged(judged: list[tuple[str, Verdict, str]]) -> str:
+    return json.dumps(judged)
+
+
+class Controller:
+    """The controller's side: one seed for all workers, verdicts from reports, facts from
+    finished workers."""
+
+    def __init__(self, config: pytest.Config, verdicts: Verdicts, tests: dict[str, list[str]]):
+        self.verdicts = verdicts
+        self.tests = tests
+        self.facts: list[RunFacts] = []
+        if config.option.kv_seed is None:
+            config.option.kv_seed = secrets.randbelow(2**32)
+        self.seed = int(config.option.kv_seed)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[SEED] = self.seed
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        data = getattr(node, "workeroutput", {}).get(FACTS)
+        if data is not None:
+            self.facts.append(RunFacts.from_json(data))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        properties = dict(report.user_properties)
+        if JUDGED not in properties:
+            return
+        judged = json.loads(str(properties[JUDGED]))
+        for requirement_id, verdict, reason in judged:
+            self.verdicts.record(requirement_id, verdict, reason)
+        self.tests.setdefault(judged[0][0], []).append(report.nodeid)

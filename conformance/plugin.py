@@ -51,9 +51,9 @@ def _suite_properties(settings: Settings) -> list[tuple[str, object]]:
     ]
 
 
-# Exit statuses: 0 conformant, 1 a requirement failed, 2 configuration or target trouble.
 # Hypothesis' own note on for_all's wrapper names no value (the harness adds the example).
 HYPOTHESIS_EMPTY_NOTE = re.compile(r"(Falsifying|Failing)( explicit)? (example|test case): run\(")
+# Exit statuses: 0 conformant, 1 a requirement failed, 2 configuration or target trouble.
 EXIT_FAILED = 1
 EXIT_CONFIGURATION = 2
 

@@ -64,7 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
             if not self.parse_request():
                 return
             self._serve()
-        except TimeoutError:
+        except (TimeoutError, ConnectionError):
+            # An idle connection timed out, or the client reset or left it: nothing to answer.
             self.close_connection = True
 
     def _serve(self) -> None:

@@ -1,0 +1,151 @@
+"""A Locust load profile: sustained mixed traffic with the suite's client, and the suite's
+invariants checked online.
+
+    KV_TOKENS=TOKEN_A,TOKEN_B locust -f conformance/loadtest.py --host URL \\
+        --headless --users 50 --spawn-rate 10 --run-time 60s
+
+Each simulated user acts as one of the two identities (alternately), keeps 8 keys of its own
+(all carrying a marker unique to the user, ``kvc-load-<hex>``) and sets, reads and deletes
+them. Two invariants are checked on every read and reported as Locust failures:
+
+- an acknowledged write is readable: a read returns what this user last set or deleted
+  (each key has one writer, so nothing else may change it);
+- no cross-identity read: the other identity reading one of these keys finds it absent.
+
+Locust exits with status 1 when any request failed. When a user stops it deletes its keys.
+``KV_PATH`` changes the KV routes' path (default as upstream).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import secrets
+from typing import Any
+
+from locust import User, constant, events, task
+
+from conformance.client import DEFAULT_KV_PATH, Exchange, KVClient
+from conformance.jsonvalue import JsonError, parse
+
+KEYS_PER_USER = 8
+ABSENT = None
+
+
+class InvariantViolation(Exception):
+    """A read the KV contract does not allow."""
+
+
+class KVUser(User):
+    """One client of one identity, on keys of its own."""
+
+    wait_time = constant(0)
+    _numbers = itertools.count()
+
+    def on_start(self) -> None:
+        tokens = [t.strip() for t in os.environ.get("KV_TOKENS", "").split(",") if t.strip()]
+        if len(tokens) != 2:
+            raise SystemExit("set KV_TOKENS=TOKEN_A,TOKEN_B: tokens of two different users")
+        number = next(self._numbers)
+        mine, other = tokens[number % 2], tokens[(number + 1) % 2]
+        kv_path = os.environ.get("KV_PATH", DEFAULT_KV_PATH)
+        secrets_shown = {tokens[0]: "KV_TOKEN", tokens[1]: "KV_TOKEN_B"}
+        host = self.host or ""
+        self.client = KVClient(host, mine, kv_path=kv_path, secrets=secrets_shown)
+        self.other = KVClient(host, other, kv_path=kv_path, secrets=secrets_shown)
+        marker = f"kvc-load-{secrets.token_hex(4)}"
+        self.keys = [f"{marker}-{n}" for n in range(KEYS_PER_USER)]
+        self.model: dict[str, str | None] = dict.fromkeys(self.keys, ABSENT)
+        self.rng = random.Random(number)
+        self.writes = itertools.count()
+
+    def on_stop(self) -> None:
+        for key in self.keys:
+            self._send(self.client, "DELETE", key, name="cleanup")
+        self.client.close()
+        self.other.close()
+
+    @task(4)
+    def set_value(self) -> None:
+        key = self.rng.choice(self.keys)
+        written = f"{key}.{next(self.writes)}"
+        exchange = self._send(
+            self.client, "POST", key, body=json.dumps({"w": written}).encode(), name="set"
+        )
+        if exchange.status in (200, 201):
+            self.model[key] = written
+
+    @task(4)
+    def get_value(self) -> None:
+        key = self.rng.choice(self.keys)
+        exchange, value = self._read(self.client, key, name="get")
+        if exchange is not None and value != self.model[key]:
+            self._violation(
+                "get",
+                exchange,
+                f"acknowledged write not readable: expected {self.model[key]!r}, read {value!r}",
+            )
+
+    @task(1)
+    def delete_value(self) -> None:
+        key = self.rng.choice(self.keys)
+        exchange = self._send(self.client, "DELETE", key, name="delete")
+        if exchange.status in (200, 204):
+            self.model[key] = ABSENT
+
+    @task(1)
+    def read_as_other_identity(self) -> None:
+        key = self.rng.choice(self.keys)
+        exchange, value = self._read(self.other, key, name="cross-identity get")
+        if exchange is not None and value is not ABSENT:
+            self._violation("cross-identity get", exchange, f"the other identity read {value!r}")
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _read(self, client: KVClient, key: str, *, name: str) -> tuple[Exchange | None, Any]:
+        """(exchange, value); exchange None when the read failed (already reported)."""
+        exchange = self._send(client, "GET", key, name=name)
+        if exchange.status == 404:
+            return exchange, ABSENT
+        if exchange.status != 200:
+            return None, ABSENT
+        try:
+            parsed = parse(exchange.response_body)
+        except JsonError:
+            return exchange, exchange.body_preview
+        if parsed == {}:
+            return exchange, ABSENT
+        if isinstance(parsed, dict) and isinstance(parsed.get("w"), str):
+            return exchange, parsed["w"]
+        return exchange, exchange.body_preview
+
+    def _send(
+        self, client: KVClient, method: str, key: str, *, name: str, body: bytes | None = None
+    ) -> Exchange:
+        exchange = client.send(method, key, body=body)
+        failed = exchange.status is None or exchange.status >= 500
+        if exchange.status is not None and exchange.status >= 400 and method != "DELETE":
+            failed = True
+        events.request.fire(  # type: ignore[no-untyped-call]
+            request_type=method,
+            name=name,
+            response_time=exchange.seconds * 1000,
+            response_length=len(exchange.response_body),
+            exception=(
+                InvariantViolation(f"{exchange.summary()}: {exchange.curl()}") if failed else None
+            ),
+            context={},
+        )
+        return exchange
+
+    def _violation(self, name: str, exchange: Exchange, what: str) -> None:
+        events.request.fire(  # type: ignore[no-untyped-call]
+            request_type="CHECK",
+            name=name,
+            response_time=0,
+            response_length=0,
+            exception=InvariantViolation(f"{what}; {exchange.curl()}"),
+            context={},
+        )

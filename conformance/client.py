@@ -242,7 +242,7 @@ class KVClient:
                     allow_redirects=False,
                     stream=True,
                 )
-            except requests.RequestException as error:
+            except (requests.RequestException, OSError) as error:
                 return replace(
                     request,
                     error=self._cause(error, timeout),
@@ -251,7 +251,8 @@ class KVClient:
             with response:
                 try:
                     received, problem = _read_bounded(response, finish_by)
-                except requests.RequestException as error:
+                except (requests.RequestException, OSError) as error:
+                    # OSError: a socket the watchdog shut down may fail outside requests' wrapping.
                     received, problem = b"", self._cause(error, timeout)
         finally:
             self._watchdog.end()
@@ -270,7 +271,7 @@ class KVClient:
             time.perf_counter() - started,
         )
 
-    def _cause(self, error: requests.RequestException, timeout: float) -> str:
+    def _cause(self, error: Exception, timeout: float) -> str:
         if self._watchdog.fired:
             return f"no complete answer within {timeout:g} s"
         return _describe(error)
@@ -333,7 +334,7 @@ def _read_bounded(response: requests.Response, finish_by: float) -> tuple[bytes,
     return b"".join(chunks), None
 
 
-def _describe(error: requests.RequestException) -> str:
+def _describe(error: Exception) -> str:
     """A short cause: the library's messages are long and name internals, not tokens."""
     if isinstance(error, requests.Timeout):
         return "timed out"

@@ -60,7 +60,7 @@ def run_clients(
         )
     for thread in threads:
         thread.start()
-    # Every request is bounded by the timeout, so the threads end; the grace covers scheduling.
+    # Every request is bounded by the timeout, so the threads end.
     for thread in threads:
         thread.join()
     if errors:

@@ -24,6 +24,7 @@ def spawn_reference(
     *,
     deadline_seconds: float = START_DEADLINE_SECONDS,
     stderr: IO[str] | int = subprocess.PIPE,
+    new_session: bool = False,
 ) -> tuple[subprocess.Popen[str], str]:
     """Start ``python -m conformance.reference ARGS``; the process and the URL it printed.
 
@@ -36,6 +37,7 @@ def spawn_reference(
         stderr=stderr,
         stdin=subprocess.DEVNULL,
         text=True,
+        start_new_session=new_session,  # True: the server outlives its starter
     )
     assert process.stdout is not None
     deadline = time.monotonic() + deadline_seconds

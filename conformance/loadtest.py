@@ -19,7 +19,6 @@ Locust exits with status 1 when any request failed. When a user stops it deletes
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import random
 import secrets
@@ -28,7 +27,7 @@ from typing import Any
 from locust import User, constant, events, task
 
 from conformance.client import DEFAULT_KV_PATH, Exchange, KVClient
-from conformance.jsonvalue import JsonError, parse
+from conformance.concurrency import body_for, read_value
 
 KEYS_PER_USER = 8
 ABSENT = None
@@ -71,9 +70,7 @@ class KVUser(User):
     def set_value(self) -> None:
         key = self.rng.choice(self.keys)
         written = f"{key}.{next(self.writes)}"
-        exchange = self._send(
-            self.client, "POST", key, body=json.dumps({"w": written}).encode(), name="set"
-        )
+        exchange = self._send(self.client, "POST", key, body=body_for(written), name="set")
         if exchange.status in (200, 201):
             self.model[key] = written
 
@@ -107,19 +104,8 @@ class KVUser(User):
     def _read(self, client: KVClient, key: str, *, name: str) -> tuple[Exchange | None, Any]:
         """(exchange, value); exchange None when the read failed (already reported)."""
         exchange = self._send(client, "GET", key, name=name)
-        if exchange.status == 404:
-            return exchange, ABSENT
-        if exchange.status != 200:
-            return None, ABSENT
-        try:
-            parsed = parse(exchange.response_body)
-        except JsonError:
-            return exchange, exchange.body_preview
-        if parsed == {}:
-            return exchange, ABSENT
-        if isinstance(parsed, dict) and isinstance(parsed.get("w"), str):
-            return exchange, parsed["w"]
-        return exchange, exchange.body_preview
+        understood, value = read_value(exchange)
+        return (exchange if understood else None), value
 
     def _send(
         self, client: KVClient, method: str, key: str, *, name: str, body: bytes | None = None
@@ -128,24 +114,23 @@ class KVUser(User):
         failed = exchange.status is None or exchange.status >= 500
         if exchange.status is not None and exchange.status >= 400 and method != "DELETE":
             failed = True
-        events.request.fire(  # type: ignore[no-untyped-call]
-            request_type=method,
-            name=name,
-            response_time=exchange.seconds * 1000,
-            response_length=len(exchange.response_body),
-            exception=(
-                InvariantViolation(f"{exchange.summary()}: {exchange.curl()}") if failed else None
-            ),
-            context={},
-        )
+        problem = f"{exchange.summary()}: {exchange.curl()}" if failed else None
+        self._report(method, name, problem, exchange)
         return exchange
 
     def _violation(self, name: str, exchange: Exchange, what: str) -> None:
+        self._report("CHECK", name, f"{what}; {exchange.curl()}")
+
+    @staticmethod
+    def _report(
+        kind: str, name: str, problem: str | None, exchange: Exchange | None = None
+    ) -> None:
+        """One entry in Locust's statistics; ``problem`` makes it a failure."""
         events.request.fire(  # type: ignore[no-untyped-call]
-            request_type="CHECK",
+            request_type=kind,
             name=name,
-            response_time=0,
-            response_length=0,
-            exception=InvariantViolation(f"{what}; {exchange.curl()}"),
+            response_time=exchange.seconds * 1000 if exchange else 0,
+            response_length=len(exchange.response_body) if exchange else 0,
+            exception=InvariantViolation(problem) if problem else None,
             context={},
         )

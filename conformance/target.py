@@ -248,8 +248,7 @@ class Target:
         # answer: upstream gives one for prefixes over 2 bytes, where nothing was stored.)
         if exchange.status is None or exchange.status in TRANSIENT_STATUSES:
             with self._lock:
-                # Kept for the final sweep to try again; counted if that fails too.
-                self._written.add((prefix, key))
+                self._written.add((prefix, key))  # counted in left_behind if it stays
 
     def close(self) -> None:
         try:

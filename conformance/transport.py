@@ -70,24 +70,25 @@ class Watchdog:
                     sock.shutdown(socket.SHUT_RDWR)
 
 
-class _WatchedConnection(HTTPConnection):
+class _Watched:
+    """Mixed into urllib3's connection classes: the socket goes to the watchdog once the
+    request is sent."""
+
     def __init__(self, *args: Any, kv_watchdog: Watchdog, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kv_watchdog = kv_watchdog
 
     def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        self._kv_watchdog.arm(self.sock)
-        return super().getresponse(*args, **kwargs)
+        self._kv_watchdog.arm(getattr(self, "sock", None))
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def __init__(self, *args: Any, kv_watchdog: Watchdog, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._kv_watchdog = kv_watchdog
+class _WatchedConnection(_Watched, HTTPConnection):
+    pass
 
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        self._kv_watchdog.arm(self.sock)
-        return super().getresponse(*args, **kwargs)
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 _WATCHED: dict[type, type] = {

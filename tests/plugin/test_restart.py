@@ -19,7 +19,10 @@ from tests.support.suite_run import run_suite
 
 pytestmark = pytest.mark.slow
 
-SCRIPT = Path(__file__).resolve().parents[1] / "support" / "restart_server.py"
+REPOSITORY = Path(__file__).resolve().parents[2]
+# As a module from the repository root: run as a script, tests/support/http.py would shadow
+# the standard library's http package.
+RESTART = [sys.executable, "-m", "tests.support.restart_server"]
 
 
 @pytest.fixture
@@ -29,7 +32,7 @@ def server_state(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pat
     state.mkdir()
     store = f"sqlite:{state / 'kv.sqlite3'}" if request.param == "sqlite" else "memory"
     (state / "store").write_text(store, encoding="utf-8")
-    subprocess.run([sys.executable, str(SCRIPT), str(state)], check=True, timeout=120)
+    subprocess.run([*RESTART, str(state)], check=True, timeout=120, cwd=REPOSITORY)
     yield state
     with contextlib.suppress(ProcessLookupError):
         os.kill(int((state / "pid").read_text(encoding="utf-8")), signal.SIGKILL)
@@ -43,7 +46,7 @@ def test_restart_keeps_acknowledged_sets(
 ) -> None:
     url = (server_state / "url").read_text(encoding="utf-8")
     pid_before = (server_state / "pid").read_text(encoding="utf-8")
-    command = shlex.join([sys.executable, str(SCRIPT), str(server_state)])
+    command = f"cd {shlex.quote(str(REPOSITORY))} && {shlex.join([*RESTART, str(server_state)])}"
     run = run_suite(
         pytester,
         "--target-url",

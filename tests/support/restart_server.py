@@ -1,6 +1,6 @@
 """A restart command for --restart-cmd tests: (re)start a reference server kept in STATE_DIR.
 
-    python tests/support/restart_server.py STATE_DIR
+    python -m tests.support.restart_server STATE_DIR   (from the repository root)
 
 STATE_DIR/store holds the --store spec. The first call starts the server on a free port and
 writes STATE_DIR/url and STATE_DIR/pid; later calls kill that server with SIGKILL (no chance
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from conformance.embedded import ReferenceStartError, spawn_reference
 
 DEADLINE_SECONDS = 30.0
 TOKENS = ("restart-token-a", "restart-token-b")
@@ -27,24 +27,12 @@ def start(state: Path, port: int) -> bool:
     store = (state / "store").read_text(encoding="utf-8").strip()
     args = [f"--port={port}", *(f"--token={t}" for t in TOKENS), f"--store={store}"]
     with (state / "server.log").open("a", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "conformance.reference", *args],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,  # survives this command
-        )
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout=DEADLINE_SECONDS):
-            process.kill()
+        try:
+            process, url = spawn_reference(
+                args, deadline_seconds=DEADLINE_SECONDS, stderr=log, new_session=True
+            )
+        except ReferenceStartError:  # the port is still held by the old process
             return False
-    url = process.stdout.readline().strip()
-    if not url:  # it exited: the port is still held by the old process
-        process.wait()
-        return False
     (state / "url").write_text(url, encoding="utf-8")
     (state / "pid").write_text(str(process.pid), encoding="utf-8")
     return True

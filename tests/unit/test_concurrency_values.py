@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from conformance.client import Exchange
+from conformance.client import Exchange, KVClient
 from conformance.concurrency import UNWRITTEN, body_for, read_value
+
+SECRET = "echoed-secret-9d2a"
 
 
 def answer(status: int, body: bytes) -> Exchange:
-    return Exchange(
-        method="GET",
-        redacted_url="http://127.0.0.1:1/kv/k",
-        request_headers=(),
-        request_body=None,
-        status=status,
-        response_headers={"content-type": "application/json"},
-        response_body=body,
-    )
+    """An answer as the client records it (with its redacted preview of the body)."""
+    client = KVClient("http://127.0.0.1:1", SECRET)
+    request = client.describe_request("GET", "http://127.0.0.1:1/kv/k", {}, None)
+    client.close()
+    return client.describe_answer(request, status, {"Content-Type": "application/json"}, body, 0)
 
 
 def test_whole_values_are_read_as_written() -> None:
@@ -24,8 +22,17 @@ def test_whole_values_are_read_as_written() -> None:
     # A value of the right shape, but with filler no write used.
     assert read_value(answer(200, b'{"w": "A#1.3", "pad": "x"}'), 1) == (
         True,
-        UNWRITTEN + repr(b'{"w": "A#1.3", "pad": "x"}'),
+        UNWRITTEN + repr('{"w": "A#1.3", "pad": "x"}'),
     )
+
+
+def test_an_echoed_token_never_reaches_the_value_shown() -> None:
+    understood, value = read_value(answer(200, f'{{"echo": "{SECRET}"}}'.encode()))
+    assert understood
+    assert value == UNWRITTEN + repr('{"echo": "$KV_TOKEN"}')
+    _, not_json = read_value(answer(200, f"<p>{SECRET}</p>".encode()))
+    assert not_json is not None
+    assert SECRET not in not_json
 
 
 def test_absent_and_failed_reads() -> None:

@@ -324,8 +324,9 @@ class KVService:
         value = self._store.get(namespace, key)
         time.sleep(RACE_WINDOW / 2)
         with self._lock:
-            self._cache[(namespace, key)] = value
-        return value
+            # The first fill stays: a read that began before a write and fills after it
+            # leaves the old value cached until the next write.
+            return self._cache.setdefault((namespace, key), value)
 
     def _evict(self, namespace: Namespace, key: bytes) -> None:
         with self._lock:

@@ -12,31 +12,20 @@ from __future__ import annotations
 
 import json
 import shlex
-import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import quote
 
-import requests
-
-from conformance.transport import Watchdog, watched_session
+from conformance.transport import Connections, NoAnswer, Watchdog
 
 DEFAULT_KV_PATH: Final = "/plugins/com.mattermost.apps/api/v1/kv"
 DEFAULT_TIMEOUT: Final = 10.0
 BODY_PREVIEW_BYTES: Final = 300
 # A value is at most 8 KiB; an answer this long is a server defect, and is not read further.
 MAX_ANSWER_BYTES: Final = 1 << 20
-READ_CHUNK_BYTES: Final = 64 * 1024
 _CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
-_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
-    (ConnectionRefusedError, "connection refused"),
-    (ConnectionResetError, "connection reset by the server"),
-    (socket.gaierror, "host name not found"),
-    (TimeoutError, "timed out"),
-    (requests.exceptions.ChunkedEncodingError, "the answer was cut off"),
-)
 
 
 class _Default:
@@ -111,7 +100,7 @@ class Exchange:
 
 
 class KVClient:
-    """One identity's view of a KV server, over one keep-alive session."""
+    """One identity's view of a KV server, over one keep-alive connection."""
 
     def __init__(
         self,
@@ -123,7 +112,6 @@ class KVClient:
         token_variable: str = "KV_TOKEN",
         secrets: Mapping[str, str] | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
-        session: requests.Session | None = None,
         deadline: Callable[[], float | None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -136,9 +124,7 @@ class KVClient:
         # Monotonic time after which nothing more is sent (the run's --max-duration), if any.
         self._deadline = deadline or (lambda: None)
         self._watchdog = Watchdog("kv-watchdog")
-        self._session = watched_session(session or requests.Session(), self._watchdog)
-        # No proxies, no .netrc credentials, no environment-supplied auth.
-        self._session.trust_env = False
+        self._connections = Connections(self._watchdog)
 
     # -- the Go driver's calls -----------------------------------------------------------
 
@@ -217,7 +203,7 @@ class KVClient:
         *,
         method: str,
         target: str,
-        headers: Mapping[str, str],
+        headers: dict[str, str],
         body: bytes | None,
         started: float,
     ) -> Exchange:
@@ -229,52 +215,19 @@ class KVClient:
             timeout = min(timeout, deadline - time.monotonic())
             if timeout <= 0:
                 return replace(request, error="not sent: the run reached --max-duration")
-        finish_by = time.monotonic() + timeout
-        self._watchdog.begin(finish_by)
         try:
-            try:
-                response = self._session.request(
-                    method,
-                    target,
-                    data=body,
-                    headers=headers,
-                    timeout=timeout,
-                    allow_redirects=False,
-                    stream=True,
-                )
-            except (requests.RequestException, OSError) as error:
-                return replace(
-                    request,
-                    error=self._cause(error, timeout),
-                    seconds=time.perf_counter() - started,
-                )
-            with response:
-                try:
-                    received, problem = _read_bounded(response, finish_by)
-                except (requests.RequestException, OSError) as error:
-                    # OSError: a socket the watchdog shut down may fail outside requests' wrapping.
-                    received, problem = b"", self._cause(error, timeout)
-        finally:
-            self._watchdog.end()
-        if problem is not None:
+            answer = self._connections.send(
+                method, target, headers, body, timeout=timeout, max_bytes=MAX_ANSWER_BYTES
+            )
+        except NoAnswer as error:
+            return replace(request, error=str(error), seconds=time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        if answer.problem is not None:
             # Not a usable answer: shown as no answer, with what went wrong.
             return replace(
-                request,
-                error=f"{problem} (after status {response.status_code})",
-                seconds=time.perf_counter() - started,
+                request, error=f"{answer.problem} (after status {answer.status})", seconds=seconds
             )
-        return self.describe_answer(
-            request,
-            response.status_code,
-            response.headers,
-            received,
-            time.perf_counter() - started,
-        )
-
-    def _cause(self, error: Exception, timeout: float) -> str:
-        if self._watchdog.fired:
-            return f"no complete answer within {timeout:g} s"
-        return _describe(error)
+        return self.describe_answer(request, answer.status, answer.headers, answer.body, seconds)
 
     def describe_request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
@@ -316,43 +269,8 @@ class KVClient:
         return text
 
     def close(self) -> None:
-        self._session.close()
+        self._connections.close()
         self._watchdog.close()
-
-
-def _read_bounded(response: requests.Response, finish_by: float) -> tuple[bytes, str | None]:
-    """The body, or what is wrong with it: too long, or not complete in time."""
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(READ_CHUNK_BYTES):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            return b"", f"the answer's body exceeded {MAX_ANSWER_BYTES} bytes"
-        if time.monotonic() > finish_by:
-            return b"", "the answer's body did not arrive within the timeout"
-    return b"".join(chunks), None
-
-
-def _describe(error: Exception) -> str:
-    """A short cause: the library's messages are long and name internals, not tokens."""
-    if isinstance(error, requests.Timeout):
-        return "timed out"
-    cause: BaseException | None = error
-    while cause is not None:
-        for kind, text in _CAUSES:
-            if isinstance(cause, kind):
-                return text
-        cause = cause.__cause__ or cause.__context__ or _first_arg_exception(cause)
-    return f"{type(error).__name__}"
-
-
-def _first_arg_exception(error: BaseException) -> BaseException | None:
-    # urllib3 keeps the underlying error as an argument or a `reason`, not as __cause__.
-    reason = getattr(error, "reason", None)
-    if isinstance(reason, BaseException):
-        return reason
-    return next((arg for arg in error.args if isinstance(arg, BaseException)), None)
 
 
 def _preview(body: bytes) -> str:

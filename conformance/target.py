@@ -14,8 +14,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-import requests
-
 from conformance.client import Exchange, KVClient
 from conformance.config import ConfigError, Settings
 from conformance.embedded import EmbeddedServer
@@ -103,7 +101,6 @@ class Target:
             timeout=self.settings.timeout,
             token_variable=token_variable(index),
             secrets={token: token_variable(i) for i, token in enumerate(self.tokens)},
-            session=requests.Session(),
             on_exchange=self.observe,
             deadline=lambda: self._deadline,
         )

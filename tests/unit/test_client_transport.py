@@ -3,6 +3,7 @@ time or size limit, and what went wrong said plainly."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -88,3 +89,83 @@ def test_truncated_and_reset_answers_are_named() -> None:
     assert reset.status is None
     assert reset.error is not None
     assert "reset" in reset.error
+
+
+class RawServer:
+    """Answers each of ``answers`` on a connection of its own, with bytes given verbatim,
+    after reading the request's head (not its body); then closes that connection and sets
+    the answer's event in ``closed``."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self._answers = answers
+        self.closed = [threading.Event() for _ in answers]
+        self._thread = threading.Thread(target=self._serve, name="raw-server")
+        self._thread.start()
+
+    def _serve(self) -> None:
+        for answer, closed in zip(self._answers, self.closed, strict=True):
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed by close(): a request the test expected never came
+                return
+            with connection:
+                head = b""
+                while b"\r\n\r\n" not in head and (more := connection.recv(65536)):
+                    head += more
+                connection.sendall(answer)
+            closed.set()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # wakes a pending accept() (Linux)
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self._thread.join()
+
+
+def test_a_connection_the_server_closed_is_replaced() -> None:
+    # No "Connection: close": only the closed socket says the connection cannot be reused.
+    ok = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    server = RawServer([ok, ok])
+    client = KVClient(server.url, TOKEN, timeout=5)
+    first = client.send("GET", "k")
+    assert first.status == 200
+    assert server.closed[0].wait(timeout=5)
+    second = client.send("GET", "k")
+    client.close()
+    server.close()
+    assert (second.status, second.response_body, second.error) == (200, b"{}", None)
+
+
+def test_an_answer_before_the_whole_body_was_read_is_kept() -> None:
+    refused = b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    server = RawServer([refused])
+    client = KVClient(server.url, TOKEN, timeout=5)
+    # Far more than the socket buffers hold: sending fails once the server has closed.
+    exchange = client.send("POST", "k", body=b"1" * (64 << 20))
+    client.close()
+    server.close()
+    assert (exchange.status, exchange.error) == (413, None)
+
+
+def test_repeated_headers_are_joined() -> None:
+    answer = (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nVary: Accept\r\nVary: Authorization\r\n"
+        b"Connection: close\r\n\r\n{}"
+    )
+    server = RawServer([answer])
+    client = KVClient(server.url, TOKEN, timeout=5)
+    exchange = client.send("GET", "k")
+    client.close()
+    server.close()
+    assert exchange.response_headers["vary"] == "Accept, Authorization"
+
+
+def test_an_answer_without_length_is_read_to_the_close() -> None:
+    server = RawServer([b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n[1,2]"])
+    client = KVClient(server.url, TOKEN, timeout=5)
+    exchange = client.send("GET", "k")
+    client.close()
+    server.close()
+    assert (exchange.status, exchange.response_body) == (200, b"[1,2]")

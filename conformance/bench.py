@@ -5,8 +5,11 @@ default suite against it with the ``kv-conformance`` command in a fresh process,
 the requests it sent that were answered, per method (the summary's latency table counts every
 one: checks, fuzzing, concurrent clients, cleanup). Then, against the same server, a bare
 ``requests.Session`` loop sends as many keep-alive requests, in the same mix of methods: that
-time is the floor. The overhead ratio is the suite's wall time over the floor. Finally the
-server's throughput is measured at 1, 8 and 50 concurrent clients. Figures are medians.
+time is the floor. The overhead ratio is the suite's wall time over the floor. The suite's
+own client sends through ``http.client``, which is faster than ``requests``; so the same loop
+over a bare ``http.client`` connection is timed too, and its ratio printed beside, as the
+stricter measure. Finally the server's throughput is measured at 1, 8 and 50 concurrent
+clients. Figures are medians.
 
 The suite's wall time includes starting Python and pytest, and the wait DUR-01 makes until
 the entries it wrote first are ``--kv-hold`` seconds old; both are printed apart.
@@ -15,6 +18,7 @@ the entries it wrote first are ``--kv-hold`` seconds old; both are printed apart
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -28,6 +32,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -44,12 +49,17 @@ class Round:
     wall: float  # the suite process, start to exit
     session: float  # pytest's own session time, as it prints it
     hold_wait: float  # DUR-01's wait for --kv-hold
-    floor: float
+    floor: float  # a requests.Session loop
+    stdlib_floor: float  # an http.client loop
     verdict: str
 
     @property
     def ratio(self) -> float:
         return self.wall / self.floor
+
+    @property
+    def stdlib_ratio(self) -> float:
+        return self.wall / self.stdlib_floor
 
 
 def one_round(extra: Sequence[str]) -> Round:
@@ -84,29 +94,57 @@ def one_round(extra: Sequence[str]) -> Round:
                 {method: stats["count"] for method, stats in data["latency_ms"].items()}
             )
             floor = http_floor(url, methods)
+            stdlib_floor = stdlib_http_floor(url, methods)
         finally:
             process.terminate()
             process.communicate(timeout=30)
     session = _session_seconds(result.stdout)
     hold = _hold_wait(result.stdout)
-    return Round(sum(methods.values()), wall, session, hold, floor, data["verdict"])
+    return Round(sum(methods.values()), wall, session, hold, floor, stdlib_floor, data["verdict"])
+
+
+HEADERS = {"Authorization": f"Bearer {TOKENS[0]}", "Content-Type": "application/json"}
+BODY = b'{"bench":true}'
+
+
+def _plan(methods: Counter[str]) -> list[str]:
+    plan = [method for method, count in methods.items() for _ in range(count)]
+    random.Random(0).shuffle(plan)  # interleaved, as the suite sends them
+    return plan
 
 
 def http_floor(url: str, methods: Counter[str]) -> float:
-    """Seconds for a bare keep-alive loop to send as many requests, in the same mix."""
+    """Seconds for a bare requests.Session keep-alive loop to send as many requests, in the
+    same mix."""
     session = requests.Session()
     session.trust_env = False
-    headers = {"Authorization": f"Bearer {TOKENS[0]}", "Content-Type": "application/json"}
-    plan = [method for method, count in methods.items() for _ in range(count)]
-    random.Random(0).shuffle(plan)  # interleaved, as the suite sends them
+    plan = _plan(methods)
     target = f"{url}{KV_PATH}/bench-floor"
     started = time.perf_counter()
     for method in plan:
-        body = b'{"bench":true}' if method in ("POST", "PUT") else None
-        session.request(method, target, data=body, headers=headers).content  # noqa: B018
+        body = BODY if method in ("POST", "PUT") else None
+        session.request(method, target, data=body, headers=HEADERS).content  # noqa: B018
     seconds = time.perf_counter() - started
-    session.request("DELETE", target, headers=headers)
+    session.request("DELETE", target, headers=HEADERS)
     session.close()
+    return seconds
+
+
+def stdlib_http_floor(url: str, methods: Counter[str]) -> float:
+    """The same loop over one bare http.client connection."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
+    plan = _plan(methods)
+    target = f"{KV_PATH}/bench-floor"
+    started = time.perf_counter()
+    for method in plan:
+        body = BODY if method in ("POST", "PUT") else None
+        connection.request(method, target, body=body, headers=HEADERS)
+        connection.getresponse().read()
+    seconds = time.perf_counter() - started
+    connection.request("DELETE", target, headers=HEADERS)
+    connection.getresponse().read()
+    connection.close()
     return seconds
 
 
@@ -150,7 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"  round {number}: {done.requests} requests, suite wall {done.wall:.2f} s "
             f"(pytest session {done.session:.2f} s, DUR-01 hold wait {done.hold_wait:.2f} s), "
-            f"floor {done.floor:.2f} s, ratio {done.ratio:.2f}, {done.verdict}"
+            f"floor {done.floor:.2f} s, ratio {done.ratio:.2f} "
+            f"(http.client floor {done.stdlib_floor:.2f} s, ratio {done.stdlib_ratio:.2f}), "
+            f"{done.verdict}"
         )
 
     def median(values: list[float]) -> float:
@@ -161,8 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  suite wall time        {median([r.wall for r in rounds]):.2f} s")
     print(f"  pytest session time    {median([r.session for r in rounds]):.2f} s")
     print(f"  DUR-01 hold wait       {median([r.hold_wait for r in rounds]):.2f} s")
-    print(f"  raw-HTTP floor         {median([r.floor for r in rounds]):.2f} s")
+    print(f"  raw-HTTP floor         {median([r.floor for r in rounds]):.2f} s (requests.Session)")
     print(f"  overhead ratio         {median([r.ratio for r in rounds]):.2f} (wall / floor)")
+    print(f"  http.client floor      {median([r.stdlib_floor for r in rounds]):.2f} s")
+    print(f"  ratio to that floor    {median([r.stdlib_ratio for r in rounds]):.2f}")
     print("Reference server throughput (its own process; keep-alive clients):")
     for clients in (1, 8, 50):
         print(f"  {throughput(clients, args.operations)}")

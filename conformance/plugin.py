@@ -136,7 +136,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         metavar="SECONDS",
         help="entries written at the start of the run must still read back this long after "
-        "(DUR-01; default 10, 60 with --thorough)",
+        "(DUR-01; default 5, 60 with --thorough)",
     )
     group.addoption(
         "--max-duration",

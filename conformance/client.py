@@ -18,13 +18,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import quote
 
-from conformance.transport import Connections, NoAnswer, Watchdog
+from conformance.transport import MAX_ANSWER_BYTES, Connections, NoAnswer, Watchdog
 
 DEFAULT_KV_PATH: Final = "/plugins/com.mattermost.apps/api/v1/kv"
 DEFAULT_TIMEOUT: Final = 10.0
 BODY_PREVIEW_BYTES: Final = 300
-# A value is at most 8 KiB; an answer this long is a server defect, and is not read further.
-MAX_ANSWER_BYTES: Final = 1 << 20
 _CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 

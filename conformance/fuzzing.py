@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from conformance.client import Exchange
 from conformance.failures import NotTested
 from conformance.harness import Harness
-from conformance.transport import Watchdog, watched_session
+from conformance.transport import MAX_ANSWER_BYTES, Watchdog, describe, watched_session
 
 # Schemathesis checks by the requirement they judge.
 CONFORMING_CHECKS: tuple[CheckFunction, ...] = (
@@ -100,10 +100,10 @@ class Fuzzer:
                 allow_redirects=False,
             )
         except requests.RequestException as error:
-            cause = "cut off" if self._watchdog.fired else type(error).__name__
+            cause = f"cut off at {timeout:g} s" if self._watchdog.fired else describe(error)
             self.harness.fail(
                 "HTTP-01",
-                f"a complete answer within {timeout:g} s",
+                f"a complete answer within {timeout:g} s, of at most {MAX_ANSWER_BYTES} bytes",
                 f"no answer ({cause}) to {case.method} {case.formatted_path}",
             )
         finally:

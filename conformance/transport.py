@@ -31,6 +31,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import ConnectionPool
 
 POLL_SECONDS = 0.1
+# A value is at most 8 KiB; an answer this long is a server defect, and is not read further.
+MAX_ANSWER_BYTES: Final = 1 << 20
 READ_CHUNK_BYTES: Final = 64 * 1024
 USER_AGENT: Final = "kv-conformance"
 
@@ -109,12 +111,37 @@ _WATCHED: dict[type, type] = {
 }
 
 
+class AnswerTooLong(requests.RequestException):
+    """The answer's body went past MAX_ANSWER_BYTES."""
+
+
 class WatchedAdapter(HTTPAdapter):
-    """Connections made by this adapter report their socket to ``watchdog``."""
+    """Connections made by this adapter report their socket to ``watchdog``, and bodies are
+    read no further than MAX_ANSWER_BYTES (schemathesis reads them whole, from memory)."""
 
     def __init__(self, watchdog: Watchdog) -> None:
         super().__init__()
         self.watchdog = watchdog
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        response = super().send(request, stream=True, **kwargs)
+        if stream:
+            return response
+        chunks: list[bytes] = []
+        size = 0
+        with response:
+            for chunk in response.iter_content(READ_CHUNK_BYTES):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise AnswerTooLong(
+                        f"the answer's body exceeded {MAX_ANSWER_BYTES} bytes", response=response
+                    )
+        # What requests itself does when it reads a body that was not streamed.
+        response._content = b"".join(chunks)
+        return response
 
     def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> ConnectionPool:
         pool = super().get_connection_with_tls_context(*args, **kwargs)
@@ -252,18 +279,29 @@ _CAUSES: tuple[tuple[type[BaseException], str], ...] = (
     (http.client.LineTooLong, "a line of the answer's head was too long"),
     (http.client.BadStatusLine, "the answer did not start with an HTTP status line"),
     (ssl.SSLError, "the TLS handshake failed"),
+    (requests.exceptions.ChunkedEncodingError, "the answer was cut off"),
 )
 
 
 def describe(error: BaseException) -> str:
     """A short cause: library messages are long and name internals."""
+    if isinstance(error, AnswerTooLong):
+        return str(error)
     cause: BaseException | None = error
     while cause is not None:
         for kind, text in _CAUSES:
             if isinstance(cause, kind):
                 return text
-        cause = cause.__cause__ or cause.__context__
+        cause = cause.__cause__ or cause.__context__ or _first_arg_exception(cause)
     return type(error).__name__
+
+
+def _first_arg_exception(error: BaseException) -> BaseException | None:
+    # requests and urllib3 keep the underlying error as an argument or a `reason`.
+    reason = getattr(error, "reason", None)
+    if isinstance(reason, BaseException):
+        return reason
+    return next((arg for arg in error.args if isinstance(arg, BaseException)), None)
 
 
 def _dropped(sock: socket.socket) -> bool:

@@ -10,9 +10,17 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+import requests
 
-from conformance.client import MAX_ANSWER_BYTES, Exchange, KVClient
+from conformance.client import Exchange, KVClient
 from conformance.reference import ReferenceServer
+from conformance.transport import (
+    MAX_ANSWER_BYTES,
+    AnswerTooLong,
+    Watchdog,
+    describe,
+    watched_session,
+)
 
 TOKEN = "transport-secret"
 
@@ -169,3 +177,21 @@ def test_an_answer_without_length_is_read_to_the_close() -> None:
     client.close()
     server.close()
     assert (exchange.status, exchange.response_body) == (200, b"[1,2]")
+
+
+def test_the_fuzzers_session_reads_no_answer_past_the_limit() -> None:
+    # schemathesis sends through a requests.Session and reads each answer whole.
+    watchdog = Watchdog("test-watchdog")
+    session = watched_session(requests.Session(), watchdog)
+    with ReferenceServer([TOKEN], faults=["endless-every-40th"]) as server:
+        url = f"{server.url}/plugins/com.mattermost.apps/api/v1/kv/k"
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        for _ in range(39):
+            assert session.get(url, headers=headers, timeout=30).status_code == 200
+        with pytest.raises(AnswerTooLong) as raised:
+            session.get(url, headers=headers, timeout=30)
+        # The connection was dropped, not reused for the rest of that body.
+        assert session.get(url, headers=headers, timeout=30).content == b"{}"
+    session.close()
+    watchdog.close()
+    assert describe(raised.value) == f"the answer's body exceeded {MAX_ANSWER_BYTES} bytes"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 from urllib.parse import quote
 
+from conformance.failures import OutOfTime
 from conformance.transport import MAX_ANSWER_BYTES, Connections, NoAnswer, Watchdog
 
 DEFAULT_KV_PATH: Final = "/plugins/com.mattermost.apps/api/v1/kv"
@@ -172,7 +173,8 @@ class KVClient:
         headers: Mapping[str, str] | None = None,
         url: str | None = None,
     ) -> Exchange:
-        """Send one request and record it; never raises for a status or a transport error.
+        """Send one request and record it; never raises for a status or a transport error
+        (only OutOfTime, see ``_exchange``).
 
         ``authorization`` None sends no Authorization header; a string is sent as the whole
         header value. ``url`` overrides the key's URL (for routing checks).
@@ -206,26 +208,34 @@ class KVClient:
         started: float,
     ) -> Exchange:
         """Send, and read the answer within the timeout and MAX_ANSWER_BYTES: a server that
-        hangs, drips or never ends its answer yields an Exchange with an error, not a hang."""
+        hangs, drips or never ends its answer yields an Exchange with an error, not a hang.
+        Raises OutOfTime once the run's deadline has passed, and when the request was cut
+        short by it (its timeout shortened to end there)."""
         timeout = self.timeout
         deadline = self._deadline()
         if deadline is not None:
             timeout = min(timeout, deadline - time.monotonic())
             if timeout <= 0:
-                return replace(request, error="not sent: the run reached --max-duration")
+                raise OutOfTime
         try:
             answer = self._connections.send(
                 method, target, headers, body, timeout=timeout, max_bytes=MAX_ANSWER_BYTES
             )
         except NoAnswer as error:
+            self._raise_if_cut_by(deadline, timeout)
             return replace(request, error=str(error), seconds=time.perf_counter() - started)
         seconds = time.perf_counter() - started
         if answer.problem is not None:
+            self._raise_if_cut_by(deadline, timeout)
             # Not a usable answer: shown as no answer, with what went wrong.
             return replace(
                 request, error=f"{answer.problem} (after status {answer.status})", seconds=seconds
             )
         return self.describe_answer(request, answer.status, answer.headers, answer.body, seconds)
+
+    def _raise_if_cut_by(self, deadline: float | None, timeout: float) -> None:
+        if deadline is not None and timeout < self.timeout and time.monotonic() >= deadline:
+            raise OutOfTime
 
     def describe_request(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes | None

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance.client import Exchange
-from conformance.failures import NotTested
+from conformance.failures import OutOfTime
 from conformance.harness import Harness
 from conformance.transport import MAX_ANSWER_BYTES, Watchdog, describe, watched_session
 
@@ -87,9 +87,9 @@ class Fuzzer:
                 unquote(parameters.get("prefix", "")), unquote(parameters["key"])
             )
         target = self.harness.target
-        if target.out_of_time():
-            raise NotTested(f"not finished: the run reached --max-duration ({self._limit()})")
-        timeout = self.harness.settings.timeout
+        timeout = target.request_timeout()
+        if timeout <= 0:
+            raise OutOfTime
         self._watchdog.begin(time.monotonic() + timeout)
         try:
             response = case.call(
@@ -100,6 +100,8 @@ class Fuzzer:
                 allow_redirects=False,
             )
         except requests.RequestException as error:
+            if timeout < self.harness.settings.timeout and target.out_of_time():
+                raise OutOfTime from error  # cut short by the run's limit, not --kv-timeout
             cause = f"cut off at {timeout:g} s" if self._watchdog.fired else describe(error)
             self.harness.fail(
                 "HTTP-01",
@@ -139,9 +141,6 @@ class Fuzzer:
             response.content,
             response.elapsed,
         )
-
-    def _limit(self) -> str:
-        return f"{self.harness.settings.max_duration:g} s"
 
     def close(self) -> None:
         self._session.close()

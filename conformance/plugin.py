@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import pytest
 from _pytest import junitxml
@@ -15,7 +15,7 @@ from _pytest import junitxml
 from conformance import __version__
 from conformance.baseline import Baseline
 from conformance.config import ConfigError, Settings
-from conformance.failures import NotTested, RequirementFailure, Unsupported
+from conformance.failures import NotTested, OutOfTime, RequirementFailure, Unsupported
 from conformance.harness import Harness
 from conformance.htmlreport import SUMMARY, HtmlReport
 from conformance.parallel import (
@@ -345,8 +345,14 @@ def _judge(
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"{verdict}: {error}")
         return [(requirement_id, verdict, str(error))]
-    failure = _find_failure(error)
+    failure = _find(error, RequirementFailure)
     if failure is None:
+        cut = _find(error, OutOfTime)
+        if cut is not None:
+            # Hypothesis may wrap it (stopping mid-sequence looks flaky to it): still a skip.
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, f"not tested: {cut}")
+            return [(requirement_id, "not tested", str(cut))]
         return [(requirement_id, "error", f"{type(error).__name__} in the suite")]
     failed = failure.requirement
     _note(item, report, "requirement_failed", failed.id)
@@ -379,8 +385,11 @@ def _explain(failure: RequirementFailure, item: pytest.Item) -> str:
     return "\n".join([failure.render(), *notes, f"Checked by {item.nodeid}"])
 
 
-def _find_failure(error: BaseException) -> RequirementFailure | None:
-    """The RequirementFailure in an exception, its exception groups or its causes."""
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _find(error: BaseException, kind: type[_E]) -> _E | None:
+    """The first ``kind`` in an exception, its exception groups or its causes."""
     pending: list[BaseException] = [error]
     visited: set[int] = set()  # contexts can form cycles
     while pending:
@@ -388,7 +397,7 @@ def _find_failure(error: BaseException) -> RequirementFailure | None:
         if id(current) in visited:
             continue
         visited.add(id(current))
-        if isinstance(current, RequirementFailure):
+        if isinstance(current, kind):
             return current
         if isinstance(current, BaseExceptionGroup):
             pending.extend(current.exceptions)

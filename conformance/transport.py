@@ -224,6 +224,11 @@ class Connections:
                 answer = _read(response, finish_by, max_bytes)
             except (OSError, http.client.HTTPException) as error:
                 answer = Answer(response.status, {}, b"", self._cause(error, timeout))
+        except BaseException:
+            # Interrupted (Ctrl-C; Locust kills users mid-request when a load test ends): the
+            # connection is in the middle of an exchange and cannot carry the next one.
+            self._drop(origin)
+            raise
         finally:
             self._watchdog.end()
         if answer.problem is not None:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import requests
 
+from conformance import transport
 from conformance.client import Exchange, KVClient
+from conformance.failures import OutOfTime
 from conformance.reference import ReferenceServer
 from conformance.transport import (
     MAX_ANSWER_BYTES,
@@ -195,3 +198,43 @@ def test_the_fuzzers_session_reads_no_answer_past_the_limit() -> None:
     session.close()
     watchdog.close()
     assert describe(raised.value) == f"the answer's body exceeded {MAX_ANSWER_BYTES} bytes"
+
+
+def test_a_request_cut_short_by_the_runs_deadline_is_not_the_servers_fault() -> None:
+    silent = socket.create_server(("127.0.0.1", 0))  # connections wait in its backlog
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    deadline = time.monotonic() + 0.3
+    client = KVClient(url, TOKEN, timeout=30, deadline=lambda: deadline)
+    with pytest.raises(OutOfTime):  # its timeout was shortened to end at the deadline
+        client.send("GET", "k")
+    with pytest.raises(OutOfTime):  # past it, nothing is sent
+        client.send("GET", "k")
+    client.close()
+    # The same silence within --kv-timeout is the server's: no answer.
+    client = KVClient(url, TOKEN, timeout=0.3, deadline=lambda: time.monotonic() + 60)
+    exchange = client.send("GET", "k")
+    client.close()
+    silent.close()
+    assert exchange.status is None
+    assert exchange.error in ("timed out", "no complete answer within 0.3 s")
+
+
+def test_a_connection_interrupted_mid_exchange_is_not_reused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Locust ends a load test by killing its users, some in the middle of a request.
+    with ReferenceServer([TOKEN]) as server:
+        client = KVClient(server.url, TOKEN, timeout=5)
+        assert client.send("GET", "k").status == 200
+
+        def interrupted(*args: object) -> None:
+            raise KeyboardInterrupt
+
+        with monkeypatch.context() as patch:
+            patch.setattr(transport, "_read", interrupted)
+            with pytest.raises(KeyboardInterrupt):
+                client.send("GET", "k")
+        # The answer to the interrupted request was never read; a new connection is used.
+        exchange = client.send("DELETE", "k")
+        client.close()
+    assert (exchange.status, exchange.error) == (200, None)

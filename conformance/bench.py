@@ -159,13 +159,29 @@ def _hold_wait(stdout: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def throughput(clients: int, operations: int) -> str:
+def throughput(clients: int, operations: int, rounds: int) -> str:
+    """Medians over ``rounds`` load runs against one server: requests/s, latency, errors."""
     process, url = spawn_reference(["--port=0", f"--token={TOKENS[0]}"])
     try:
-        return run_load(url, TOKENS[0], clients=clients, operations=operations).summary()
+        results = [
+            run_load(url, TOKENS[0], clients=clients, operations=operations, seed=number)
+            for number in range(rounds)
+        ]
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+    def median_ms(percentile: int) -> str:
+        values = [statistics.quantiles(r.latencies, n=100)[percentile - 1] for r in results]
+        return f"{statistics.median(values) * 1000:.2f} ms"
+
+    rate = statistics.median(r.operations / r.seconds for r in results)
+    errors = sum(len(r.errors) for r in results)
+    return (
+        f"{clients:>2} clients: {rate:,.0f} requests/s; latency p50 {median_ms(50)}, "
+        f"p95 {median_ms(95)}, p99 {median_ms(99)}; errors {errors} "
+        f"({rounds} runs of {clients * operations:,} requests)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -174,7 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=5, help="suite runs (default 5)")
     parser.add_argument(
-        "--operations", type=int, default=2000, help="per client in the throughput runs"
+        "--operations", type=int, default=1000, help="per client in a throughput run"
+    )
+    parser.add_argument(
+        "--throughput-rounds", type=int, default=3, help="throughput runs per client count"
     )
     parser.add_argument(
         "suite_args", nargs="*", help="more arguments for the suite runs (after --)"
@@ -205,9 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  overhead ratio         {median([r.ratio for r in rounds]):.2f} (wall / floor)")
     print(f"  http.client floor      {median([r.stdlib_floor for r in rounds]):.2f} s")
     print(f"  ratio to that floor    {median([r.stdlib_ratio for r in rounds]):.2f}")
-    print("Reference server throughput (its own process; keep-alive clients):")
+    print("Reference server throughput (its own process; keep-alive clients; medians):")
     for clients in (1, 8, 50):
-        print(f"  {throughput(clients, args.operations)}")
+        print(f"  {throughput(clients, args.operations, args.throughput_rounds)}")
     return 0
 
 

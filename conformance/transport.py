@@ -30,11 +30,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import ConnectionPool
 
+from conformance import __version__
+
 POLL_SECONDS = 0.1
 # A value is at most 8 KiB; an answer this long is a server defect, and is not read further.
 MAX_ANSWER_BYTES: Final = 1 << 20
 READ_CHUNK_BYTES: Final = 64 * 1024
-USER_AGENT: Final = "kv-conformance"
+USER_AGENT: Final = f"kv-conformance/{__version__}"  # for the server's logs
 
 
 class Watchdog:

@@ -209,31 +209,39 @@ class KVClient:
     ) -> Exchange:
         """Send, and read the answer within the timeout and MAX_ANSWER_BYTES: a server that
         hangs, drips or never ends its answer yields an Exchange with an error, not a hang.
-        Raises OutOfTime once the run's deadline has passed, and when the request was cut
-        short by it (its timeout shortened to end there)."""
-        timeout = self.timeout
-        deadline = self._deadline()
-        if deadline is not None:
-            timeout = min(timeout, deadline - time.monotonic())
-            if timeout <= 0:
-                raise OutOfTime
+        Raises OutOfTime (see ``request_timeout`` and ``raise_if_cut_short``)."""
+        timeout = self.request_timeout()
         try:
             answer = self._connections.send(
                 method, target, headers, body, timeout=timeout, max_bytes=MAX_ANSWER_BYTES
             )
         except NoAnswer as error:
-            self._raise_if_cut_by(deadline, timeout)
+            self.raise_if_cut_short(timeout)
             return replace(request, error=str(error), seconds=time.perf_counter() - started)
         seconds = time.perf_counter() - started
         if answer.problem is not None:
-            self._raise_if_cut_by(deadline, timeout)
+            self.raise_if_cut_short(timeout)
             # Not a usable answer: shown as no answer, with what went wrong.
             return replace(
                 request, error=f"{answer.problem} (after status {answer.status})", seconds=seconds
             )
         return self.describe_answer(request, answer.status, answer.headers, answer.body, seconds)
 
-    def _raise_if_cut_by(self, deadline: float | None, timeout: float) -> None:
+    def request_timeout(self) -> float:
+        """What a request may take if sent now: the timeout, less as the run's deadline nears;
+        raises OutOfTime once it has passed."""
+        deadline = self._deadline()
+        if deadline is None:
+            return self.timeout
+        timeout = min(self.timeout, deadline - time.monotonic())
+        if timeout <= 0:
+            raise OutOfTime
+        return timeout
+
+    def raise_if_cut_short(self, timeout: float) -> None:
+        """Raise OutOfTime if a request given ``timeout`` that got no usable answer was cut
+        short by the run's deadline rather than by the client's own timeout."""
+        deadline = self._deadline()
         if deadline is not None and timeout < self.timeout and time.monotonic() >= deadline:
             raise OutOfTime
 

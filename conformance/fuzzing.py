@@ -32,7 +32,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conformance.client import Exchange
-from conformance.failures import OutOfTime
 from conformance.harness import Harness
 from conformance.transport import MAX_ANSWER_BYTES, Watchdog, describe, watched_session
 
@@ -86,10 +85,8 @@ class Fuzzer:
             self.harness.note_write(
                 unquote(parameters.get("prefix", "")), unquote(parameters["key"])
             )
-        target = self.harness.target
-        timeout = target.request_timeout()
-        if timeout <= 0:
-            raise OutOfTime
+        client = self.harness.a.client  # its deadline and timeout apply to fuzzing too
+        timeout = client.request_timeout()
         self._watchdog.begin(time.monotonic() + timeout)
         try:
             response = case.call(
@@ -100,8 +97,7 @@ class Fuzzer:
                 allow_redirects=False,
             )
         except requests.RequestException as error:
-            if timeout < self.harness.settings.timeout and target.out_of_time():
-                raise OutOfTime from error  # cut short by the run's limit, not --kv-timeout
+            client.raise_if_cut_short(timeout)
             cause = f"cut off at {timeout:g} s" if self._watchdog.fired else describe(error)
             self.harness.fail(
                 "HTTP-01",

@@ -17,9 +17,7 @@ from hypothesis import strategies as st
 from conformance.client import OWN_TOKEN, Exchange, _Default
 from conformance.failures import NotTested, RequirementFailure, Unsupported
 from conformance.jsonvalue import JsonError, parse
-from conformance.target import IDENTITY_NAMES, Target
-
-PREFIX = "p"  # the 1-byte prefix used where the prefix route is exercised
+from conformance.target import IDENTITY_NAMES, PREFIX, Target
 
 
 class Actor:
@@ -124,7 +122,7 @@ class Harness:
 
     def routes(self) -> list[str]:
         """The prefixes to exercise: the plain route, and the prefix route if supported."""
-        return ["", PREFIX] if self.target.supports("prefix") else [""]
+        return self.target.routes()
 
     def methods_that_set(self) -> list[str]:
         return ["POST", "PUT"] if self.target.supports("put") else ["POST"]

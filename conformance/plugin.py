@@ -340,19 +340,17 @@ def _judge(
     if call.excinfo is None:
         return [(requirement_id, "pass", "")]
     error = call.excinfo.value
-    if isinstance(error, NotTested | Unsupported):
-        verdict: Verdict = "not tested" if isinstance(error, NotTested) else "unsupported"
-        report.outcome = "skipped"
-        report.longrepr = (str(item.path), item.location[1] or 0, f"{verdict}: {error}")
-        return [(requirement_id, verdict, str(error))]
     failure = _find(error, RequirementFailure)
+    skip: Exception | None = error if isinstance(error, NotTested | Unsupported) else None
+    if skip is None and failure is None:
+        # Hypothesis may wrap OutOfTime (stopping mid-sequence looks flaky to it).
+        skip = _find(error, OutOfTime)
+    if skip is not None:
+        verdict: Verdict = "not tested" if isinstance(skip, NotTested) else "unsupported"
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"{verdict}: {skip}")
+        return [(requirement_id, verdict, str(skip))]
     if failure is None:
-        cut = _find(error, OutOfTime)
-        if cut is not None:
-            # Hypothesis may wrap it (stopping mid-sequence looks flaky to it): still a skip.
-            report.outcome = "skipped"
-            report.longrepr = (str(item.path), item.location[1] or 0, f"not tested: {cut}")
-            return [(requirement_id, "not tested", str(cut))]
         return [(requirement_id, "error", f"{type(error).__name__} in the suite")]
     failed = failure.requirement
     _note(item, report, "requirement_failed", failed.id)

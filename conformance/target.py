@@ -23,6 +23,7 @@ from conformance.requirements import Catalogue
 
 Capability = Literal["prefix", "put"]
 IDENTITY_NAMES = ("A", "B")
+PREFIX = "p"  # the 1-byte prefix used where the prefix route is exercised
 EARLY_ENTRIES_PER_ROUTE = 10
 CLEANUP_RESERVE_SECONDS = 30.0
 FINISH_MARGIN_SECONDS = 2.0
@@ -118,12 +119,6 @@ class Target:
     def out_of_time(self) -> bool:
         return self._deadline is not None and time.monotonic() >= self._deadline
 
-    def request_timeout(self) -> float:
-        """What a request may take if sent now: --kv-timeout, less as --max-duration nears."""
-        if self._deadline is None:
-            return self.settings.timeout
-        return max(0.0, min(self.settings.timeout, self._deadline - time.monotonic()))
-
     def new_key(self, label: str = "") -> str:
         with self._lock:
             number = next(self._counter)
@@ -143,10 +138,14 @@ class Target:
                 self._capabilities[capability] = known
         return known
 
+    def routes(self) -> list[str]:
+        """The prefixes to exercise: the plain route, and the prefix route if supported."""
+        return ["", PREFIX] if self.supports("prefix") else [""]
+
     def _probe(self, capability: Capability) -> bool:
         client = self.clients[0]
         key = self.new_key("-capability")
-        prefix = "p" if capability == "prefix" else ""
+        prefix = PREFIX if capability == "prefix" else ""
         method = "PUT" if capability == "put" else "POST"
         self.note_write(prefix, key)
         exchange = client.send(method, key, prefix=prefix, body=b"true")
@@ -187,9 +186,8 @@ class Target:
     def plant_early_entries(self) -> None:
         """Write a few entries per identity and route now; DUR-01 reads them at the end."""
         try:
-            routes = ["", "p"] if self.supports("prefix") else [""]
             for index, client in enumerate(self.clients):
-                for prefix in routes:
+                for prefix in self.routes():
                     for number in range(EARLY_ENTRIES_PER_ROUTE):
                         key = self.new_key("-early")
                         body = f'{{"early":{number},"by":"{IDENTITY_NAMES[index]}"}}'.encode()

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.suite_run import run_pytest
+
 pytestmark = pytest.mark.slow
 
 CHECKS = "deleted_key or isolated"  # DEL-01 and ISO-01: enough to see each kind of change
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess(
-        "--pyargs",
-        "conformance.suite",
-        "-p",
-        "no:cacheprovider",
+    return run_pytest(
+        pytester,
         "--seed",
         "4",
         "-k",

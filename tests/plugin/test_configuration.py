@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.reference import ReferenceServer
+from tests.support.suite_run import run_pytest
 
 pytestmark = pytest.mark.slow
 
@@ -19,9 +20,7 @@ def server() -> Iterator[ReferenceServer]:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess(
-        "--pyargs", "conformance.suite", "-p", "no:cacheprovider", *args, timeout=120
-    )
+    return run_pytest(pytester, *args)
 
 
 def assert_one_sentence(result: pytest.RunResult, sentence: str) -> None:

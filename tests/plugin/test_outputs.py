@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conformance.reference import ReferenceServer
+from tests.support.suite_run import run_pytest
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +24,8 @@ def faulty() -> Iterator[ReferenceServer]:
 
 
 def run(pytester: pytest.Pytester, server: ReferenceServer, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess(
-        "--pyargs",
-        "conformance.suite",
-        "-p",
-        "no:cacheprovider",
+    return run_pytest(
+        pytester,
         "--target-url",
         server.url,
         "--token",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.suite_run import run_pytest
+
 pytestmark = pytest.mark.slow
 
 # Chromium as this machine's network allows it (no background connections) and as root.
@@ -47,11 +49,8 @@ def rendered(page: str, profile: Path) -> str:
 def test_failing_run_report_shows_the_matrix_and_filters_to_failures(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
-    result = pytester.runpytest_subprocess(
-        "--pyargs",
-        "conformance.suite",
-        "-p",
-        "no:cacheprovider",
+    result = run_pytest(
+        pytester,
         "--seed",
         "6",
         "--kv-reference-fault=delete-is-noop",

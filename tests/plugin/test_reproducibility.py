@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.suite_run import run_pytest
+
 pytestmark = pytest.mark.slow
 
 
@@ -21,11 +23,8 @@ def failure_lines(result: pytest.RunResult) -> list[str]:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess(
-        "--pyargs",
-        "conformance.suite",
-        "-p",
-        "no:cacheprovider",
+    return run_pytest(
+        pytester,
         "--kv-reference-fault=float-numbers",
         "-k",
         "latest_write or sequences",
@@ -48,11 +47,8 @@ def test_no_example_database_is_kept(pytester: pytest.Pytester) -> None:
 
 
 def test_seed_is_printed_and_recorded(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess(
-        "--pyargs",
-        "conformance.suite",
-        "-p",
-        "no:cacheprovider",
+    result = run_pytest(
+        pytester,
         "-k",
         "absent_key",
         "--junitxml=junit.xml",

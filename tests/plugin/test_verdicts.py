@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from conformance.reference import ReferenceServer
+from tests.support.suite_run import run_pytest
 
 pytestmark = pytest.mark.slow
 
@@ -14,9 +15,7 @@ TOKENS = ["secret-token-alpha", "secret-token-bravo"]
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess(
-        "--pyargs", "conformance.suite", "-p", "no:cacheprovider", "--seed", "5", *args, timeout=120
-    )
+    return run_pytest(pytester, "--seed", "5", *args)
 
 
 @pytest.fixture

@@ -27,15 +27,19 @@ class SuiteRun:
         return {rid for rid, verdict in self.verdicts.items() if verdict in ("fail", "warn")}
 
 
+def run_pytest(pytester: pytest.Pytester, *args: str, timeout: float = 120) -> pytest.RunResult:
+    """pytest running the suite's checks (``--pyargs conformance.suite``) with ``args``."""
+    return pytester.runpytest_subprocess(
+        "--pyargs", "conformance.suite", "-p", "no:cacheprovider", *args, timeout=timeout
+    )
+
+
 def run_suite(pytester: pytest.Pytester, *args: str) -> SuiteRun:
     summary = (
         Path(pytester.path) / f"summary-{len(list(Path(pytester.path).glob('summary-*')))}.json"
     )
-    result = pytester.runpytest_subprocess(
-        "--pyargs",
-        "conformance.suite",
-        "-p",
-        "no:cacheprovider",
+    result = run_pytest(
+        pytester,
         "--assert=plain",  # as the kv-conformance command runs it (see conformance/cli.py)
         f"--kv-summary={summary}",
         *args,

@@ -119,7 +119,8 @@ class AnswerTooLong(requests.RequestException):
 
 class WatchedAdapter(HTTPAdapter):
     """Connections made by this adapter report their socket to ``watchdog``, and bodies are
-    read no further than MAX_ANSWER_BYTES (schemathesis reads them whole, from memory)."""
+    read no further than MAX_ANSWER_BYTES, streamed or not: schemathesis asks for a stream,
+    then reads it whole into memory."""
 
     def __init__(self, watchdog: Watchdog) -> None:
         super().__init__()
@@ -129,8 +130,6 @@ class WatchedAdapter(HTTPAdapter):
         self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
     ) -> requests.Response:
         response = super().send(request, stream=True, **kwargs)
-        if stream:
-            return response
         chunks: list[bytes] = []
         size = 0
         with response:
@@ -141,8 +140,9 @@ class WatchedAdapter(HTTPAdapter):
                     raise AnswerTooLong(
                         f"the answer's body exceeded {MAX_ANSWER_BYTES} bytes", response=response
                     )
-        # What requests itself does when it reads a body that was not streamed.
+        # What requests itself keeps once a body is read: .content and iter_content serve it.
         response._content = b"".join(chunks)
+        response._content_consumed = True  # type: ignore[attr-defined]
         return response
 
     def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> ConnectionPool:

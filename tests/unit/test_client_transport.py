@@ -182,8 +182,10 @@ def test_an_answer_without_length_is_read_to_the_close() -> None:
     assert (exchange.status, exchange.response_body) == (200, b"[1,2]")
 
 
-def test_the_fuzzers_session_reads_no_answer_past_the_limit() -> None:
-    # schemathesis sends through a requests.Session and reads each answer whole.
+@pytest.mark.parametrize("stream", [True, False])
+def test_the_fuzzers_session_reads_no_answer_past_the_limit(stream: bool) -> None:
+    # schemathesis sends through a requests.Session, asks for a stream (stream=True) and reads
+    # it whole; the limit holds either way.
     watchdog = Watchdog("test-watchdog")
     session = watched_session(requests.Session(), watchdog)
     with ReferenceServer([TOKEN], faults=["endless-every-40th"]) as server:
@@ -192,7 +194,7 @@ def test_the_fuzzers_session_reads_no_answer_past_the_limit() -> None:
         for _ in range(39):
             assert session.get(url, headers=headers, timeout=30).status_code == 200
         with pytest.raises(AnswerTooLong) as raised:
-            session.get(url, headers=headers, timeout=30)
+            session.get(url, headers=headers, timeout=30, stream=stream).content  # noqa: B018
         # The connection was dropped, not reused for the rest of that body.
         assert session.get(url, headers=headers, timeout=30).content == b"{}"
     session.close()

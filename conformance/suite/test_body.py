@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.harness import Harness
+from conformance.engine.harness import Harness
 
 INVALID_BODIES = [
     b"",

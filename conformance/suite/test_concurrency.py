@@ -7,18 +7,18 @@ from collections.abc import Sequence
 
 import pytest
 
-from conformance.client import Exchange, KVClient
-from conformance.concurrency import (
+from conformance.engine.actor import Actor
+from conformance.engine.concurrency import (
     UNWRITTEN,
     Recorded,
     RegisterWorkload,
     body_for,
     read_value,
-    run_clients,
 )
-from conformance.failures import NotTested
-from conformance.harness import Harness
-from conformance.linearizability import check, minimal_violation, timeline
+from conformance.engine.failures import NotTested
+from conformance.engine.harness import Harness
+from conformance.engine.linearizability import check, minimal_violation, timeline
+from conformance.wire.exchange import Exchange
 
 CLIENTS_PER_IDENTITY = 4
 SHARED_KEYS = 2
@@ -34,17 +34,19 @@ def fail_on_server_errors(kv: Harness, exchanges: Sequence[Exchange]) -> None:
     """A valid request never gets a 5xx or no answer, however many arrive at once."""
     for exchange in exchanges:
         if exchange.status is None or exchange.status >= 500:
-            kv.steps[:] = [exchange]
-            kv.fail("HTTP-01", "an answer below 500 to a valid request sent concurrently")
+            kv.fail(
+                "HTTP-01",
+                "an answer below 500 to a valid request sent concurrently",
+                steps=[exchange],
+            )
 
 
 @pytest.mark.requirement("CON-01")
 def test_concurrent_operations_on_one_key_are_linearizable(kv: Harness) -> None:
     keys = [kv.key("-shared") for _ in range(SHARED_KEYS)]
     workload = RegisterWorkload(
-        kv.target,
+        kv,
         keys,
-        kv.note_write,
         operations=kv.settings.concurrent_operations,
         seed=kv.settings.seed,
     )
@@ -64,13 +66,13 @@ def test_concurrent_operations_on_one_key_are_linearizable(kv: Harness) -> None:
 def explain_violation(kv: Harness, identity: int, key: str, recorded: list[Recorded]) -> None:
     minimal = minimal_violation([entry.operation for entry in recorded])
     exchanges = {entry.operation: entry.exchange for entry in recorded}
-    kv.steps[:] = [exchanges[op] for op in minimal]
     lines = "\n".join(f"      {line}" for line in timeline(minimal))
     kv.fail(
         "CON-01",
         f"some order of the operations on {key} by identity {'AB'[identity]}, each taking "
         "effect between its request and its answer, explains every read",
         f"none does for these {len(minimal)} operations (times from the first request):\n{lines}",
+        steps=[exchanges[op] for op in minimal],
     )
 
 
@@ -81,25 +83,24 @@ def test_concurrent_sets_of_distinct_keys_are_all_kept(kv: Harness) -> None:
     every: list[Exchange] = []
     lock = threading.Lock()
 
-    def work(client: KVClient, name: str, identity: int) -> None:
+    def work(actor: Actor, name: str) -> None:
         for number in range(per_client):
             key = kv.key(f"-{name.replace('#', '')}-{number}")
-            kv.note_write("", key)
-            exchange = client.send("POST", key, body=body_for(key))
+            exchange = actor.send("POST", key, body=body_for(key), allow_no_answer=True)
             with lock:
                 every.append(exchange)
                 if exchange.status in (200, 201):
                     acknowledged[key] = exchange
 
-    run_clients(kv.target, [0] * (2 * CLIENTS_PER_IDENTITY), work)
+    kv.concurrently([0] * (2 * CLIENTS_PER_IDENTITY), work)
     for key, set_exchange in sorted(acknowledged.items()):
         got = kv.a.get(key)
         if read_value(got) != (True, key):
-            kv.steps[:] = [set_exchange, got]
             kv.fail(
                 "CON-02",
                 f"the value of the acknowledged set, {body_for(key).decode()}, read back "
                 f"(one of {len(acknowledged)} sets sent at once)",
+                steps=[set_exchange, got],
             )
     fail_on_server_errors(kv, every)
 
@@ -107,7 +108,6 @@ def test_concurrent_sets_of_distinct_keys_are_all_kept(kv: Harness) -> None:
 @pytest.mark.requirement("CON-03")
 def test_reads_concurrent_with_large_sets_are_never_torn(kv: Harness) -> None:
     key = kv.key("-large")
-    kv.note_write("", key)
     writes = max(10, kv.settings.concurrent_operations // 2)
     writers = 2
     writers_done = threading.Event()
@@ -116,10 +116,11 @@ def test_reads_concurrent_with_large_sets_are_never_torn(kv: Harness) -> None:
     every: list[Exchange] = []
     lock = threading.Lock()
 
-    def work(client: KVClient, name: str, identity: int) -> None:
+    def work(actor: Actor, name: str) -> None:
         if int(name.split("#", 1)[1]) <= writers:
             for n in range(writes):
-                exchange = client.send("POST", key, body=body_for(f"{name}.{n}", LARGE_VALUE_PAD))
+                body = body_for(f"{name}.{n}", LARGE_VALUE_PAD)
+                exchange = actor.send("POST", key, body=body, allow_no_answer=True)
                 with lock:
                     every.append(exchange)
             with lock:
@@ -131,20 +132,20 @@ def test_reads_concurrent_with_large_sets_are_never_torn(kv: Harness) -> None:
         for _ in range(writes * 4):
             if writers_done.is_set():
                 return
-            exchange = client.send("GET", key)
+            exchange = actor.send("GET", key, allow_no_answer=True)
             _, value = read_value(exchange, LARGE_VALUE_PAD)
             with lock:
                 every.append(exchange)
                 if value is not None and value.startswith(UNWRITTEN):
                     torn.append(exchange)
 
-    run_clients(kv.target, [0] * (writers + 2), work)
+    kv.concurrently([0] * (writers + 2), work)
     if torn:
-        kv.steps[:] = torn[:1]
         kv.fail(
             "CON-03",
             f"absent, or one whole value of about {LARGE_VALUE_PAD} bytes that a concurrent "
             f'set wrote ({{"w": ..., "pad": ...}})',
             f"{torn[0].summary()} ({len(torn)} such reads)",
+            steps=torn[:1],
         )
     fail_on_server_errors(kv, every)

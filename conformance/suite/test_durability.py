@@ -13,11 +13,12 @@ import time
 
 import pytest
 
-from conformance.client import Exchange, KVClient
-from conformance.concurrency import body_for, read_value, run_clients
-from conformance.failures import NotTested
-from conformance.harness import Actor, Harness
-from conformance.jsonvalue import same_json
+from conformance.engine.actor import Actor
+from conformance.engine.concurrency import body_for, read_value
+from conformance.engine.failures import NotTested
+from conformance.engine.harness import Harness
+from conformance.engine.jsonvalue import same_json
+from conformance.wire.exchange import Exchange
 
 CAPACITY = 1000
 CAPACITY_CLIENTS = 8
@@ -37,27 +38,26 @@ def test_an_identity_holds_a_thousand_entries(kv: Harness) -> None:
     acknowledged: dict[str, Exchange] = {}
     lock = threading.Lock()
 
-    def write(client: KVClient, name: str, identity: int) -> None:
+    def write(actor: Actor, name: str) -> None:
         mine = keys[int(name.split("#", 1)[1]) - 1 :: CAPACITY_CLIENTS]
         for key in mine:
-            kv.note_write("", key)
-            exchange = client.send("POST", key, body=body_for(key))
+            exchange = actor.send("POST", key, body=body_for(key), allow_no_answer=True)
             if exchange.status in (200, 201):
                 with lock:
                     acknowledged[key] = exchange
 
-    run_clients(kv.target, [0] * CAPACITY_CLIENTS, write)
+    kv.concurrently([0] * CAPACITY_CLIENTS, write)
     missing: list[tuple[Exchange, Exchange]] = []
 
-    def read(client: KVClient, name: str, identity: int) -> None:
+    def read(actor: Actor, name: str) -> None:
         for key in keys[int(name.split("#", 1)[1]) - 1 :: CAPACITY_CLIENTS]:
             if key in acknowledged:
-                got = client.send("GET", key)
+                got = actor.send("GET", key, allow_no_answer=True)
                 if read_value(got) != (True, key):
                     with lock:
                         missing.append((acknowledged[key], got))
 
-    run_clients(kv.target, [0] * CAPACITY_CLIENTS, read)
+    kv.concurrently([0] * CAPACITY_CLIENTS, read)
     kv.check(
         len(acknowledged) == CAPACITY,
         "CAP-01",
@@ -65,11 +65,11 @@ def test_an_identity_holds_a_thousand_entries(kv: Harness) -> None:
         f"{CAPACITY - len(acknowledged)} not acknowledged",
     )
     if missing:
-        kv.steps[:] = list(missing[0])
         kv.fail(
             "CAP-01",
             f"every one of {CAPACITY} entries set by identity A readable while all are held",
             f"{len(missing)} of them read otherwise; the first: {missing[0][1].summary()}",
+            steps=missing[0],
         )
 
 
@@ -82,7 +82,7 @@ def test_entries_written_at_the_start_are_unchanged_at_the_end(kv: Harness) -> N
     hold_until = min(entry.written_at for entry in early) + kv.settings.hold_seconds
     while (remaining := hold_until - time.monotonic()) > 0:
         time.sleep(min(remaining, 1.0))
-    actors: list[Actor] = [kv.a, kv.b] if kv.target.identities > 1 else [kv.a]
+    actors = kv.actors
     for entry in early:
         got = actors[entry.identity].get(entry.key, prefix=entry.prefix)
         age = time.monotonic() - entry.written_at
@@ -97,7 +97,7 @@ def test_entries_written_at_the_start_are_unchanged_at_the_end(kv: Harness) -> N
 def test_acknowledged_sets_survive_a_restart(kv: Harness) -> None:
     command = kv.settings.restart_command
     assert command, "suite bug: RST-01 is deselected without --restart-cmd"
-    actors: list[Actor] = [kv.a, kv.b] if kv.target.identities > 1 else [kv.a]
+    actors = kv.actors
     written: list[tuple[Actor, str, str, bytes]] = []
     for actor in actors:
         for prefix in kv.routes():

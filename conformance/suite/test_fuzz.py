@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from schemathesis.schemas import BaseSchema
 
-from conformance.fuzzing import CONFORMING_CHECKS, Fuzzer, load_schema
-from conformance.harness import Harness
+from conformance.engine.fuzzing import CONFORMING_CHECKS, Fuzzer, load_schema
+from conformance.engine.harness import Harness
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +15,8 @@ def schema() -> BaseSchema:
 
 
 @pytest.fixture
-def fuzzer(kv: Harness, schema: BaseSchema) -> Iterator[Fuzzer]:
-    running = Fuzzer(kv, schema)
-    yield running
-    running.close()
+def fuzzer(kv: Harness, schema: BaseSchema) -> Fuzzer:
+    return Fuzzer(kv, schema)
 
 
 @pytest.mark.requirement("FUZZ-01")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 
-from conformance.harness import Harness
-from conformance.strategies import encoded_values
+from conformance.engine.harness import Harness
+from conformance.engine.strategies import encoded_values
 
 CONTENT_TYPES = [
     "application/json",

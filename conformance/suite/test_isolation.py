@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import strategies as st
 
-from conformance.harness import Actor, Harness
-from conformance.jsonvalue import JsonError, parse
+from conformance.engine.actor import Actor
+from conformance.engine.harness import Harness
+from conformance.engine.jsonvalue import JsonError, parse
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import unicodedata
 
 import pytest
 
-from conformance.harness import Harness
-from conformance.strategies import KEY_SUFFIXES, MAX_KEY_CHARS, key_suffixes
+from conformance.engine.harness import Harness
+from conformance.engine.strategies import KEY_SUFFIXES, MAX_KEY_CHARS, key_suffixes
 
 
 @pytest.mark.requirement("KEY-01")

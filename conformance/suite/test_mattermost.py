@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.client import Exchange
-from conformance.harness import Harness
-from conformance.strategies import MAX_VALUE_BYTES, sized_value
+from conformance.engine.harness import Harness
+from conformance.engine.strategies import MAX_VALUE_BYTES, sized_value
+from conformance.wire.exchange import Exchange
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 
-from conformance.harness import Harness
+from conformance.engine.harness import Harness
 
 
 @pytest.mark.requirement("PFX-01")

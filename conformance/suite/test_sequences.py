@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from conformance.harness import Actor, Harness
-from conformance.jsonvalue import same_json
+from conformance.engine.actor import Actor
+from conformance.engine.harness import Harness
+from conformance.engine.jsonvalue import same_json
 
 # Near-identical keys: a server that folds case, trims, or normalises Unicode mixes them up.
 SUFFIXES = (
@@ -29,7 +30,7 @@ Entry = tuple[int, int, int]  # (identity, route, slot)
 
 @pytest.mark.requirement("SEQ-01")
 def test_sequences_match_the_model(kv: Harness) -> None:
-    actors: list[Actor] = [kv.a, kv.b] if kv.target.identities > 1 else [kv.a]
+    actors = kv.actors
     routes = kv.routes()
     methods = kv.methods_that_set()
     entries = st.tuples(

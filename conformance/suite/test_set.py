@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from conformance.client import Exchange
-from conformance.harness import Harness
-from conformance.jsonvalue import same_json
+from conformance.engine.harness import Harness
+from conformance.engine.jsonvalue import same_json
+from conformance.wire.exchange import Exchange
 
 
 def _changed(kv: Harness, exchange: Exchange) -> bool:

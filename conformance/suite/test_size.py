@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.failures import Unsupported
-from conformance.harness import Harness
-from conformance.jsonvalue import same_json
-from conformance.strategies import MAX_VALUE_BYTES, sized_array, sized_object, sized_value
+from conformance.engine.failures import Unsupported
+from conformance.engine.harness import Harness
+from conformance.engine.jsonvalue import same_json
+from conformance.engine.strategies import MAX_VALUE_BYTES, sized_array, sized_object, sized_value
 
 AT_LIMIT = [
     sized_value(1 + 2),

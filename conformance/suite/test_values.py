@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 
-from conformance.harness import Harness
-from conformance.jsonvalue import same_json
-from conformance.strategies import TRICKY_VALUES, encoded_values
+from conformance.engine.harness import Harness
+from conformance.engine.jsonvalue import same_json
+from conformance.engine.strategies import TRICKY_VALUES, encoded_values
 
 
 def _expect_value(

@@ -48,7 +48,7 @@ def test_benchmark_prints_its_figures() -> None:
     # One short round: that the figures are printed, never how large (machines are noisy).
     result = subprocess.run(
         [
-            *(sys.executable, "-m", "conformance.bench", "--rounds=1", "--operations=20"),
+            *(sys.executable, "-m", "conformance.tools.bench", "--rounds=1", "--operations=20"),
             "--throughput-rounds=2",
             *("--", "--kv-hold=0", "--kv-examples=5"),
         ],

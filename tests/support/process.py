@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from conformance.embedded import START_DEADLINE_SECONDS, spawn_reference
+from conformance.engine.embedded import START_DEADLINE_SECONDS, spawn_reference
 
 __all__ = ["START_DEADLINE_SECONDS", "reference_process", "spawn_reference"]
 

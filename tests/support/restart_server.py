@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conformance.embedded import ReferenceStartError, spawn_reference
+from conformance.engine.embedded import ReferenceStartError, spawn_reference
 
 DEADLINE_SECONDS = 30.0
 TOKENS = ("restart-token-a", "restart-token-b")

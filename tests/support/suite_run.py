@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.verdicts import Verdict
+from conformance.engine.verdicts import Verdict
 
 
 @dataclass

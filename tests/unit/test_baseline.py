@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.baseline import Baseline, BaselineError, Change
+from conformance.engine.baseline import Baseline, BaselineError, Change
 
 
 def baseline(**verdicts: str) -> Baseline:

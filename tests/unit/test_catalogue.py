@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import conformance.suite
-from conformance.requirements import PROFILES, Catalogue
+from conformance.engine.requirements import PROFILES, Catalogue
 
 SUITE = Path(conformance.suite.__file__).parent
 

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from conformance.client import Exchange, KVClient, KVError
 from conformance.reference import ReferenceServer
+from conformance.wire.client import KVClient, KVError
+from conformance.wire.exchange import Exchange
 
 
 @pytest.fixture
@@ -90,10 +91,10 @@ def test_transport_failure_is_an_exchange_not_an_exception() -> None:
 
 def test_echoed_tokens_are_redacted_in_answers() -> None:
     client = KVClient("http://127.0.0.1:9", "secret-a", secrets={"secret-b": "KV_TOKEN_B"})
-    request = client.describe_request(
+    request = client.redactor.request(
         "GET", "http://127.0.0.1:9/kv/k?access_token=secret-b", {"Cookie": "t=secret-a"}, None
     )
-    answer = client.describe_answer(
+    answer = client.redactor.answer(
         request, 401, {"X-Echo": "secret-a"}, b"unknown token secret-b", 0.1
     )
     shown = answer.summary() + answer.curl() + str(answer.response_headers)

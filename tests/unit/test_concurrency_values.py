@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conformance.client import Exchange, KVClient
-from conformance.concurrency import UNWRITTEN, body_for, read_value
+from conformance.engine.concurrency import UNWRITTEN, body_for, read_value
+from conformance.wire.client import KVClient
+from conformance.wire.exchange import Exchange
 
 SECRET = "echoed-secret-9d2a"
 
@@ -11,9 +12,9 @@ SECRET = "echoed-secret-9d2a"
 def answer(status: int, body: bytes) -> Exchange:
     """An answer as the client records it (with its redacted preview of the body)."""
     client = KVClient("http://127.0.0.1:1", SECRET)
-    request = client.describe_request("GET", "http://127.0.0.1:1/kv/k", {}, None)
+    request = client.redactor.request("GET", "http://127.0.0.1:1/kv/k", {}, None)
     client.close()
-    return client.describe_answer(request, status, {"Content-Type": "application/json"}, body, 0)
+    return client.redactor.answer(request, status, {"Content-Type": "application/json"}, body, 0)
 
 
 def test_whole_values_are_read_as_written() -> None:

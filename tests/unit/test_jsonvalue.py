@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.jsonvalue import JsonError, json_equal, parse
+from conformance.engine.jsonvalue import JsonError, json_equal, parse
 
 EQUAL = [
     ("1", "1.0"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.latency import Latencies
+from conformance.engine.latency import Latencies
 
 
 def test_percentiles_by_nearest_rank() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from conformance.linearizability import Operation, check, minimal_violation, timeline
+from conformance.engine.linearizability import Operation, check, minimal_violation, timeline
 
 
 def op(

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.jsonvalue import parse
-from conformance.reference.jsonsyntax import is_valid_json
-from conformance.strategies import (
+from conformance.engine.jsonvalue import parse
+from conformance.engine.strategies import (
     KEY_SUFFIXES,
     MAX_DEPTH,
     MAX_KEY_CHARS,
@@ -23,6 +22,7 @@ from conformance.strategies import (
     sized_object,
     sized_value,
 )
+from conformance.reference.jsonsyntax import is_valid_json
 
 
 @settings(max_examples=200)

@@ -1,7 +1,7 @@
 """A Locust load profile: sustained mixed traffic with the suite's client, and the suite's
 invariants checked online.
 
-    KV_TOKENS=TOKEN_A,TOKEN_B locust -f conformance/loadtest.py --host URL \\
+    KV_TOKENS=TOKEN_A,TOKEN_B locust -f conformance/tools/loadtest.py --host URL \\
         --headless --users 50 --spawn-rate 10 --run-time 60s
 
 Each simulated user acts as one of the two identities (alternately), keeps 8 keys of its own
@@ -26,8 +26,9 @@ from typing import Any
 
 from locust import User, constant, events, task
 
-from conformance.client import DEFAULT_KV_PATH, Exchange, KVClient
-from conformance.concurrency import body_for, read_value
+from conformance.engine.concurrency import body_for, read_value
+from conformance.wire.client import DEFAULT_KV_PATH, KVClient
+from conformance.wire.exchange import Exchange
 
 KEYS_PER_USER = 8
 ABSENT = None

@@ -1,12 +1,14 @@
 """What a check works with: two identities, keys of its own, failures that explain themselves.
 
-A ``Harness`` lives for one test. It records every exchange so a failure can print the
-requests that led to it as numbered curl commands, refuses to address a key without the run's
-marker, and removes what the test wrote.
+A ``Harness`` lives for one test. It is the ``Evidence`` of every request the test sends
+(through ``Actor.send``, the one request path): it keeps each exchange so a failure can print
+the requests that led to it as numbered curl commands, makes a missing answer an HTTP-01
+failure, and removes what the test wrote.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -14,64 +16,13 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import example as hypothesis_example
 from hypothesis import strategies as st
 
-from conformance.client import OWN_TOKEN, Exchange, _Default
-from conformance.failures import NotTested, RequirementFailure, Unsupported
-from conformance.jsonvalue import JsonError, parse
-from conformance.target import IDENTITY_NAMES, PREFIX, Target
+from conformance.engine.actor import IDENTITY_NAMES, Actor
+from conformance.engine.failures import NotTested, RequirementFailure, Unsupported
+from conformance.engine.jsonvalue import JsonError, parse
+from conformance.engine.target import PREFIX, Target
+from conformance.wire.exchange import Exchange
 
-
-class Actor:
-    """One identity: sends requests with its own token unless told otherwise."""
-
-    def __init__(self, harness: Harness, index: int) -> None:
-        self.harness = harness
-        self.name = IDENTITY_NAMES[index]
-        self.client = harness.target.clients[index]
-
-    def send(
-        self,
-        method: str,
-        key: str,
-        *,
-        prefix: str = "",
-        body: bytes | None = None,
-        authorization: str | _Default | None = OWN_TOKEN,
-        headers: dict[str, str] | None = None,
-        url: str | None = None,
-        allow_no_answer: bool = False,
-    ) -> Exchange:
-        target = self.harness.target
-        # Only keys carrying the run's marker are ever addressed; the bare KV root names none.
-        addressed = key if url is None else url
-        kv_root = self.client.base_url + self.client.kv_path
-        if target.marker not in addressed and addressed.rstrip("/") != kv_root:
-            raise AssertionError(f"suite bug: {addressed!r} is outside this run's namespace")
-        if method in ("POST", "PUT"):
-            self.harness.note_write(prefix, key)
-        exchange = self.client.send(
-            method,
-            key,
-            prefix=prefix,
-            body=body,
-            authorization=authorization,
-            headers=headers,
-            url=url,
-        )
-        self.harness.steps.append(exchange)
-        if exchange.status is None and not allow_no_answer:
-            self.harness.fail(
-                "HTTP-01", f"an answer within {target.settings.timeout:g} s", exchange.summary()
-            )
-        return exchange
-
-    def set(self, key: str, body: bytes, *, prefix: str = "", method: str = "POST") -> Exchange:
-        return self.send(method, key, prefix=prefix, body=body)
-
-    def get(self, key: str, *, prefix: str = "") -> Exchange:
-        return self.send("GET", key, prefix=prefix)
-
-    def delete(self, key: str, *, prefix: str = "") -> Exchange:
-        return self.send("DELETE", key, prefix=prefix)
+JOIN_GRACE_SECONDS = 5.0
 
 
 class Harness:
@@ -80,8 +31,8 @@ class Harness:
         self.settings = target.settings
         self.steps: list[Exchange] = []
         self.written: set[tuple[str, str]] = set()
-        self.a = Actor(self, 0)
-        self._b = Actor(self, 1) if target.identities > 1 else None
+        self.a = target.actor(0, self)
+        self._b = target.actor(1, self) if target.identities > 1 else None
 
     @property
     def b(self) -> Actor:
@@ -89,22 +40,78 @@ class Harness:
             raise NotTested("needs a second identity: give --token twice (two different users)")
         return self._b
 
+    @property
+    def actors(self) -> list[Actor]:
+        """Every identity there is: A, and B when a second token was given."""
+        return [self.a] if self._b is None else [self.a, self._b]
+
     def key(self, label: str = "") -> str:
         return self.target.new_key(label)
 
+    # -- Evidence: what Actor.send hands back ---------------------------------------------
+
     def note_write(self, prefix: str, key: str) -> None:
-        """Remember a write attempt, before it is sent, so cleanup removes its effect."""
-        self.target.note_write(prefix, key)
+        """A write attempt, noted before it is sent, so cleanup removes its effect."""
         self.written.add((prefix, key))
+
+    def record(self, exchange: Exchange) -> None:
+        self.steps.append(exchange)
+
+    def no_answer(self, exchange: Exchange) -> NoReturn:
+        self.fail("HTTP-01", f"an answer within {self.settings.timeout:g} s", exchange.summary())
+
+    # -- concurrent clients -----------------------------------------------------------------
+
+    def concurrently(self, identities: Sequence[int], work: Callable[[Actor, str], None]) -> None:
+        """Run ``work(actor, name)`` in one thread per entry of ``identities`` (the identity
+        each thread acts as; names like A#1), each over a connection of its own, all released
+        at once; re-raise the first error. Their requests are this check's evidence too."""
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(len(identities))
+
+        def main(identity: int, name: str) -> None:
+            actor = Actor(identity, self.target.client(identity), self.target.namespace, self)
+            try:
+                barrier.wait(timeout=JOIN_GRACE_SECONDS)
+                work(actor, name)
+            except BaseException as error:  # handed to the caller's thread
+                errors.append(error)
+                barrier.abort()
+            finally:
+                actor.client.close()
+
+        counters: dict[int, int] = {}
+        threads = []
+        for identity in identities:
+            number = counters[identity] = counters.get(identity, 0) + 1
+            name = f"{IDENTITY_NAMES[identity]}#{number}"
+            threads.append(
+                threading.Thread(target=main, args=(identity, name), name=f"kv-client-{name}")
+            )
+        for thread in threads:
+            thread.start()
+        # Every request is bounded by the timeout and the run clock, so the threads end.
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
 
     # -- verdicts ---------------------------------------------------------------------------
 
-    def fail(self, requirement_id: str, expected: str, received: str | None = None) -> NoReturn:
+    def fail(
+        self,
+        requirement_id: str,
+        expected: str,
+        received: str | None = None,
+        *,
+        steps: Sequence[Exchange] | None = None,
+    ) -> NoReturn:
+        """Fail ``requirement_id``; the reproduction is ``steps`` (default: every request of
+        the check so far, or of the current example)."""
+        shown = list(self.steps if steps is None else steps)
         if received is None:
-            received = self.steps[-1].summary() if self.steps else "(nothing sent)"
-        raise RequirementFailure(
-            self.target.catalogue[requirement_id], expected, received, self.steps
-        )
+            received = shown[-1].summary() if shown else "(nothing sent)"
+        raise RequirementFailure(self.target.catalogue[requirement_id], expected, received, shown)
 
     def check(
         self, condition: bool, requirement_id: str, expected: str, received: str | None = None

@@ -1,4 +1,4 @@
-"""How close the suite runs to the HTTP floor: ``python -m conformance.bench``.
+"""How close the suite runs to the HTTP floor: ``python -m conformance.tools.bench``.
 
 Each round starts a reference server in its own process (as the embedded server is), runs the
 default suite against it with the ``kv-conformance`` command in a fresh process, and counts
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from conformance.embedded import spawn_reference
+from conformance.engine.embedded import spawn_reference
 from conformance.reference.load import run_load
 from conformance.reference.service import KV_PATH
 
@@ -186,7 +186,7 @@ def throughput(clients: int, operations: int, rounds: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m conformance.bench", description=__doc__.split("\n\n")[0]
+        prog="python -m conformance.tools.bench", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--rounds", type=int, default=5, help="suite runs (default 5)")
     parser.add_argument(

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from conformance.requirements import Requirement
-
-if TYPE_CHECKING:  # the client raises OutOfTime, defined here
-    from conformance.client import Exchange
+from conformance.engine.requirements import Requirement
+from conformance.wire.exchange import Exchange
 
 MAX_STEPS_SHOWN = 30
 
@@ -39,7 +36,7 @@ class RequirementFailure(AssertionError):
         if self.steps:
             shown = self.steps[-MAX_STEPS_SHOWN:]
             skipped = len(self.steps) - len(shown)
-            variables = sorted({word.strip('"') for step in shown for word in _variables(step)})
+            variables = sorted({variable for step in shown for variable in step.variables()})
             hint = f" (set {' and '.join(variables)} first)" if variables else ""
             lines.append(f"  Reproduce with{hint}:")
             if skipped:
@@ -55,9 +52,10 @@ class NotTested(Exception):
 
 
 class OutOfTime(NotTested):
-    """The run reached --max-duration: a request was not sent, or was cut short by the run's
-    limit rather than by --kv-timeout, so it says nothing about the server. (Raised inside
-    Hypothesis, it may come out wrapped: the plugin looks for it in causes and groups.)"""
+    """The run reached --max-duration (raised by the run clock): a request was not sent, or
+    was cut short by the run's limit rather than by --kv-timeout, so it says nothing about the
+    server. (Raised inside Hypothesis, it may come out wrapped: the plugin looks for it in
+    causes and groups.)"""
 
     def __init__(self) -> None:
         super().__init__("not finished: the run reached --max-duration")
@@ -65,9 +63,3 @@ class OutOfTime(NotTested):
 
 class Unsupported(Exception):
     """The server does not offer the optional feature this requirement concerns."""
-
-
-def _variables(step: Exchange) -> list[str]:
-    return [
-        word for _, value in step.request_headers for word in value.split() if word.startswith("$")
-    ]

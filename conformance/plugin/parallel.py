@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from conformance.summary import RunFacts
-from conformance.verdicts import Verdict, Verdicts
+from conformance.engine.verdicts import Verdict, Verdicts
+from conformance.report.summary import RunFacts
 
 JUDGED = "kv_judged"  # user property carrying a test's verdicts from worker to controller
 FACTS = "kv_facts"  # workeroutput key carrying a worker's RunFacts

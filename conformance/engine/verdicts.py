@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from conformance.requirements import Catalogue
+from conformance.engine.requirements import Catalogue
 
 Verdict = Literal["pass", "fail", "warn", "unsupported", "not tested", "error"]
 # When a requirement has several tests, the worst outcome is its verdict.

@@ -1,7 +1,8 @@
 """Concurrent workloads for the concurrency checks: several clients per identity at once.
 
-Each client is a thread with its own connection. Operations are recorded with their
-invocation and completion times (monotonic clock) for the linearizability checker.
+Each client is a thread with its own connection (``Harness.concurrently``). Operations are
+recorded with their invocation and completion times (monotonic clock) for the linearizability
+checker.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from conformance.client import Exchange, KVClient
-from conformance.jsonvalue import JsonError, parse
-from conformance.linearizability import Operation
-from conformance.target import IDENTITY_NAMES, Target
+from conformance.engine.actor import Actor
+from conformance.engine.jsonvalue import JsonError, parse
+from conformance.engine.linearizability import Operation
+from conformance.wire.exchange import Exchange
 
-JOIN_GRACE_SECONDS = 5.0
+if TYPE_CHECKING:  # the harness runs the workload's clients
+    from conformance.engine.harness import Harness
+
 UNWRITTEN = "unwritten: "  # how read_value shows a body no set of the workload wrote
 
 
@@ -28,43 +32,6 @@ class Recorded:
     identity: int
     operation: Operation
     exchange: Exchange
-
-
-def run_clients(
-    target: Target, identities: Sequence[int], work: Callable[[KVClient, str, int], None]
-) -> None:
-    """Run ``work(client, name, identity)`` in one thread per entry of ``identities`` (the
-    identity each thread acts as; names like A#1), all released at once; re-raise the first
-    error."""
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(identities))
-    counters: dict[int, int] = {}
-
-    def main(identity: int, name: str) -> None:
-        client = target.client(identity)
-        try:
-            barrier.wait(timeout=JOIN_GRACE_SECONDS)
-            work(client, name, identity)
-        except BaseException as error:  # handed to the caller's thread
-            errors.append(error)
-            barrier.abort()
-        finally:
-            client.close()
-
-    threads = []
-    for identity in identities:
-        number = counters[identity] = counters.get(identity, 0) + 1
-        name = f"{IDENTITY_NAMES[identity]}#{number}"
-        threads.append(
-            threading.Thread(target=main, args=(identity, name), name=f"kv-client-{name}")
-        )
-    for thread in threads:
-        thread.start()
-    # Every request is bounded by the timeout, so the threads end.
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 def read_value(exchange: Exchange, pad: int = 0) -> tuple[bool, str | None]:
@@ -108,17 +75,15 @@ class RegisterWorkload:
 
     def __init__(
         self,
-        target: Target,
+        harness: Harness,
         keys: Sequence[str],
-        note_write: Callable[[str, str], None],
         *,
         operations: int,
         seed: int,
         pad: int = 0,
     ) -> None:
-        self.target = target
+        self.harness = harness
         self.keys = list(keys)
-        self.note_write = note_write
         self.operations = operations
         self.seed = seed
         self.pad = pad
@@ -126,11 +91,9 @@ class RegisterWorkload:
         self._lock = threading.Lock()
 
     def run(self, identities: Sequence[int]) -> None:
-        for key in self.keys:
-            self.note_write("", key)
-        run_clients(self.target, identities, self._client)
+        self.harness.concurrently(identities, self._client)
 
-    def _client(self, client: KVClient, name: str, identity: int) -> None:
+    def _client(self, actor: Actor, name: str) -> None:
         rng = random.Random(f"{self.seed}-{name}")
         for n in range(self.operations):
             key = rng.choice(self.keys)
@@ -139,7 +102,7 @@ class RegisterWorkload:
             body = body_for(written, self.pad) if kind == "set" else None
             method = {"set": "POST", "get": "GET", "delete": "DELETE"}[kind]
             invoked = time.monotonic()
-            exchange = client.send(method, key, body=body)
+            exchange = actor.send(method, key, body=body, allow_no_answer=True)
             completed: float | None = time.monotonic()
             if kind == "get":
                 understood, value = read_value(exchange, self.pad)
@@ -151,7 +114,7 @@ class RegisterWorkload:
                     completed = None  # may or may not have taken effect
             operation = Operation(name, kind, value, invoked, completed)  # type: ignore[arg-type]
             with self._lock:
-                self.recorded.append(Recorded(key, identity, operation, exchange))
+                self.recorded.append(Recorded(key, actor.index, operation, exchange))
 
     def histories(self) -> dict[tuple[int, str], list[Recorded]]:
         """The recorded operations of each (identity, key)."""

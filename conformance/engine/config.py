@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.baseline import Baseline, BaselineError
-from conformance.client import DEFAULT_KV_PATH, DEFAULT_TIMEOUT
+from conformance.engine.baseline import Baseline, BaselineError
+from conformance.engine.requirements import PROFILES
 from conformance.reference.faults import Faults
-from conformance.requirements import PROFILES
+from conformance.wire.client import DEFAULT_KV_PATH, DEFAULT_TIMEOUT
 
 DEFAULT_EXAMPLES = 40
 THOROUGH_EXAMPLES = 500

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import IO
 
-from conformance.config import ConfigError
+from conformance.engine.config import ConfigError
 
 START_DEADLINE_SECONDS = 30.0
 

@@ -8,8 +8,8 @@ time.
 
 ``Connections`` is the client's transport: keep-alive connections of the standard library's
 ``http.client``, which costs a quarter of the CPU time per request that ``requests`` does
-(measured here: 0.11 against 0.42 ms), and the suite sends thousands. ``WatchedAdapter`` gives
-the same watchdog to a ``requests.Session``, for schemathesis, which sends through one.
+(measured here: 0.11 against 0.42 ms), and the suite sends thousands. Every request of the
+suite goes through it, the fuzzing cases too (see ``conformance.engine.fuzzing``).
 """
 
 from __future__ import annotations
@@ -22,13 +22,8 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import ConnectionPool
 
 from conformance import __version__
 
@@ -84,81 +79,6 @@ class Watchdog:
                 self.fired = True
                 with contextlib.suppress(OSError):  # already closed
                     sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Watched:
-    """Mixed into urllib3's connection classes: the socket goes to the watchdog once the
-    request is sent."""
-
-    def __init__(self, *args: Any, kv_watchdog: Watchdog, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._kv_watchdog = kv_watchdog
-
-    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-        self._kv_watchdog.arm(getattr(self, "sock", None))
-        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
-
-
-class _WatchedConnection(_Watched, HTTPConnection):
-    pass
-
-
-class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
-    pass
-
-
-_WATCHED: dict[type, type] = {
-    HTTPConnection: _WatchedConnection,
-    HTTPSConnection: _WatchedHTTPSConnection,
-}
-
-
-class AnswerTooLong(requests.RequestException):
-    """The answer's body went past MAX_ANSWER_BYTES."""
-
-
-class WatchedAdapter(HTTPAdapter):
-    """Connections made by this adapter report their socket to ``watchdog``, and bodies are
-    read no further than MAX_ANSWER_BYTES, streamed or not: schemathesis asks for a stream,
-    then reads it whole into memory."""
-
-    def __init__(self, watchdog: Watchdog) -> None:
-        super().__init__()
-        self.watchdog = watchdog
-
-    def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
-    ) -> requests.Response:
-        response = super().send(request, stream=True, **kwargs)
-        chunks: list[bytes] = []
-        size = 0
-        with response:
-            for chunk in response.iter_content(READ_CHUNK_BYTES):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_ANSWER_BYTES:
-                    raise AnswerTooLong(
-                        f"the answer's body exceeded {MAX_ANSWER_BYTES} bytes", response=response
-                    )
-        # What requests itself keeps once a body is read: .content and iter_content serve it.
-        response._content = b"".join(chunks)
-        response._content_consumed = True  # type: ignore[attr-defined]
-        return response
-
-    def get_connection_with_tls_context(self, *args: Any, **kwargs: Any) -> ConnectionPool:
-        pool = super().get_connection_with_tls_context(*args, **kwargs)
-        watched = _WATCHED.get(getattr(pool, "ConnectionCls", HTTPConnection))
-        if watched is not None:
-            pool.ConnectionCls = watched  # type: ignore[attr-defined]
-            pool.conn_kw["kv_watchdog"] = self.watchdog  # type: ignore[attr-defined]
-        return pool
-
-
-def watched_session(session: requests.Session, watchdog: Watchdog) -> requests.Session:
-    adapter = WatchedAdapter(watchdog)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 @dataclass(frozen=True)
@@ -286,14 +206,11 @@ _CAUSES: tuple[tuple[type[BaseException], str], ...] = (
     (http.client.LineTooLong, "a line of the answer's head was too long"),
     (http.client.BadStatusLine, "the answer did not start with an HTTP status line"),
     (ssl.SSLError, "the TLS handshake failed"),
-    (requests.exceptions.ChunkedEncodingError, "the answer was cut off"),
 )
 
 
 def describe(error: BaseException) -> str:
     """A short cause: library messages are long and name internals."""
-    if isinstance(error, AnswerTooLong):
-        return str(error)
     cause: BaseException | None = error
     while cause is not None:
         for kind, text in _CAUSES:
@@ -304,7 +221,7 @@ def describe(error: BaseException) -> str:
 
 
 def _first_arg_exception(error: BaseException) -> BaseException | None:
-    # requests and urllib3 keep the underlying error as an argument or a `reason`.
+    # Some libraries keep the underlying error as an argument or a `reason`.
     reason = getattr(error, "reason", None)
     if isinstance(reason, BaseException):
         return reason

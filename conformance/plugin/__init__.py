@@ -13,12 +13,14 @@ import pytest
 from _pytest import junitxml
 
 from conformance import __version__
-from conformance.baseline import Baseline
-from conformance.config import ConfigError, Settings
-from conformance.failures import NotTested, OutOfTime, RequirementFailure, Unsupported
-from conformance.harness import Harness
-from conformance.htmlreport import SUMMARY, HtmlReport
-from conformance.parallel import (
+from conformance.engine.baseline import Baseline
+from conformance.engine.config import ConfigError, Settings
+from conformance.engine.failures import NotTested, OutOfTime, RequirementFailure, Unsupported
+from conformance.engine.harness import Harness
+from conformance.engine.requirements import PROFILES, Catalogue
+from conformance.engine.target import Target
+from conformance.engine.verdicts import Verdict, Verdicts
+from conformance.plugin.parallel import (
     FACTS,
     JUDGED,
     Controller,
@@ -27,10 +29,8 @@ from conformance.parallel import (
     is_worker,
     shared_seed,
 )
-from conformance.requirements import PROFILES, Catalogue
-from conformance.summary import RunFacts, build_summary, write_summary
-from conformance.target import Target
-from conformance.verdicts import Verdict, Verdicts
+from conformance.report.html import SUMMARY, HtmlReport
+from conformance.report.summary import RunFacts, build_summary, write_summary
 
 SETTINGS = pytest.StashKey[Settings]()
 TARGET = pytest.StashKey[Target]()

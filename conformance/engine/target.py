@@ -2,31 +2,31 @@
 
 One ``Target`` per run. It starts the embedded server when no URL is given, checks that the
 configuration works (one clear ``ConfigError`` otherwise), hands out keys that all carry the
-run's marker, and removes every key the run wrote.
+run's marker, and removes every key the run wrote. Its own requests (preflight, probes, the
+early entries, the sweep) go through ``Actor.send`` like every check's.
 """
 
 from __future__ import annotations
 
-import itertools
-import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from conformance.client import Exchange, KVClient
-from conformance.config import ConfigError, Settings
-from conformance.embedded import EmbeddedServer
-from conformance.failures import OutOfTime
-from conformance.latency import Latencies
-from conformance.requirements import Catalogue
+from conformance.engine.actor import IDENTITY_NAMES, Actor, Evidence
+from conformance.engine.clock import RunClock
+from conformance.engine.config import ConfigError, Settings
+from conformance.engine.embedded import EmbeddedServer
+from conformance.engine.failures import OutOfTime
+from conformance.engine.latency import Latencies
+from conformance.engine.namespace import RunNamespace
+from conformance.engine.requirements import Catalogue
+from conformance.wire.client import KVClient
+from conformance.wire.exchange import Exchange
 
 Capability = Literal["prefix", "put"]
-IDENTITY_NAMES = ("A", "B")
 PREFIX = "p"  # the 1-byte prefix used where the prefix route is exercised
 EARLY_ENTRIES_PER_ROUTE = 10
-CLEANUP_RESERVE_SECONDS = 30.0
-FINISH_MARGIN_SECONDS = 2.0
 FINAL_SWEEP_ATTEMPTS = 3
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
 PARALLEL_SWEEP_OVER = 100  # keys; fewer are deleted over the run's own connections
@@ -52,28 +52,18 @@ class Target:
     def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
         self.settings = settings
         self.catalogue = catalogue
-        # Every key this run touches contains the marker; nothing else is ever addressed.
-        self.marker = f"kvc-{secrets.token_hex(4)}"
+        # Every key this run touches contains the namespace's marker.
+        self.namespace = RunNamespace()
+        self.clock = RunClock(settings.max_duration)
         self._embedded: EmbeddedServer | None = None
-        self._counter = itertools.count(1)
         self._lock = threading.Lock()
-        self._written: set[tuple[str, str]] = set()  # (prefix, key) of every write attempt
         self._capabilities: dict[Capability, bool] = {}
         self.base_url = settings.target_url or ""
         self.tokens: tuple[str, ...] = settings.tokens
-        self.clients: list[KVClient] = []
+        self.clients: list[KVClient] = []  # one per identity, for the run's sequential requests
         self.latencies = Latencies()
         self.started = time.time()
         self.early: list[EarlyEntry] = []  # written at the start, read at the end (DUR-01)
-        # --max-duration: checks send nothing after the first deadline; the cleanup, which
-        # keeps the reserve, nothing after the second.
-        self._deadline: float | None = None
-        self._end: float | None = None
-        if settings.max_duration is not None:
-            # The margin leaves time to write the reports and stop the embedded server.
-            self._end = time.monotonic() + settings.max_duration - FINISH_MARGIN_SECONDS
-            reserve = min(CLEANUP_RESERVE_SECONDS, settings.max_duration / 5)
-            self._deadline = self._end - reserve
 
     @classmethod
     def open(cls, settings: Settings, catalogue: Catalogue) -> Target:
@@ -94,6 +84,10 @@ class Target:
         for index in range(len(self.clients)):
             self._preflight(index)
 
+    @property
+    def marker(self) -> str:
+        return self.namespace.marker
+
     def client(self, index: int) -> KVClient:
         """A new client (own connection) of identity ``index``; the caller closes it."""
         return KVClient(
@@ -104,8 +98,12 @@ class Target:
             token_variable=token_variable(index),
             secrets={token: token_variable(i) for i, token in enumerate(self.tokens)},
             on_exchange=self.observe,
-            deadline=lambda: self._deadline,
+            budget=self.clock,
         )
+
+    def actor(self, index: int, evidence: Evidence | None = None) -> Actor:
+        """Identity ``index`` over the run's own connection of that identity."""
+        return Actor(index, self.clients[index], self.namespace, evidence)
 
     @property
     def identities(self) -> int:
@@ -117,16 +115,10 @@ class Target:
             self.latencies.record(exchange.method, exchange.seconds)
 
     def out_of_time(self) -> bool:
-        return self._deadline is not None and time.monotonic() >= self._deadline
+        return self.clock.out_of_time()
 
     def new_key(self, label: str = "") -> str:
-        with self._lock:
-            number = next(self._counter)
-        return f"{self.marker}-{number}{label}"
-
-    def note_write(self, prefix: str, key: str) -> None:
-        with self._lock:
-            self._written.add((prefix, key))
+        return self.namespace.new_key(label)
 
     def supports(self, capability: Capability) -> bool:
         """Whether the server offers an optional feature; asked once per run."""
@@ -143,22 +135,18 @@ class Target:
         return ["", PREFIX] if self.supports("prefix") else [""]
 
     def _probe(self, capability: Capability) -> bool:
-        client = self.clients[0]
         key = self.new_key("-capability")
         prefix = PREFIX if capability == "prefix" else ""
         method = "PUT" if capability == "put" else "POST"
-        self.note_write(prefix, key)
-        exchange = client.send(method, key, prefix=prefix, body=b"true")
+        exchange = self.actor(0).send(method, key, prefix=prefix, body=b"true")
         self.sweep({(prefix, key)})
         unsupported = (404,) if capability == "prefix" else (404, 405, 501)
         return exchange.status not in unsupported
 
     def _preflight(self, index: int) -> None:
         """One set and delete per identity: is anything there, at that path, taking the token?"""
-        client = self.clients[index]
         key = self.new_key("-preflight")
-        self.note_write("", key)
-        exchange = client.send("POST", key, body=b"true")
+        exchange = self.actor(index).send("POST", key, body=b"true")
         where = f"{self.base_url}{self.settings.kv_path}"
         if exchange.status is None:
             raise ConfigError(
@@ -186,13 +174,13 @@ class Target:
     def plant_early_entries(self) -> None:
         """Write a few entries per identity and route now; DUR-01 reads them at the end."""
         try:
-            for index, client in enumerate(self.clients):
+            for index in range(self.identities):
+                actor = self.actor(index)
                 for prefix in self.routes():
                     for number in range(EARLY_ENTRIES_PER_ROUTE):
                         key = self.new_key("-early")
-                        body = f'{{"early":{number},"by":"{IDENTITY_NAMES[index]}"}}'.encode()
-                        self.note_write(prefix, key)
-                        exchange = client.send("POST", key, prefix=prefix, body=body)
+                        body = f'{{"early":{number},"by":"{actor.name}"}}'.encode()
+                        exchange = actor.send("POST", key, prefix=prefix, body=body)
                         self.early.append(
                             EarlyEntry(index, prefix, key, body, exchange.status in (200, 201))
                         )
@@ -201,27 +189,28 @@ class Target:
 
     def sweep(self, entries: set[tuple[str, str]] | None = None) -> None:
         """Delete, as every identity, each (prefix, key) the run wrote (default: all)."""
-        with self._lock:
-            chosen = set(self._written) if entries is None else entries & self._written
-            self._written -= chosen
+        chosen = self.namespace.take(entries)
         if len(chosen) < PARALLEL_SWEEP_OVER:
+            actors = [self.actor(index) for index in range(self.identities)]
             for prefix, key in sorted(chosen):
-                for client in self.clients:
-                    self._delete(client, prefix, key)
+                for actor in actors:
+                    self._delete(actor, prefix, key)
             return
         # Many keys (CAP-01 writes 1,000): delete them over several connections at once.
         ordered = sorted(chosen)
         shares = [ordered[n::SWEEP_CLIENTS] for n in range(SWEEP_CLIENTS)]
 
         def delete(share: list[tuple[str, str]]) -> None:
-            clients = [self.client(index) for index in range(len(self.clients))]
+            actors = [
+                Actor(index, self.client(index), self.namespace) for index in range(self.identities)
+            ]
             try:
                 for prefix, key in share:
-                    for client in clients:
-                        self._delete(client, prefix, key)
+                    for actor in actors:
+                        self._delete(actor, prefix, key)
             finally:
-                for client in clients:
-                    client.close()
+                for actor in actors:
+                    actor.client.close()
 
         threads = [
             threading.Thread(target=delete, args=(share,), name=f"kv-sweep-{n}")
@@ -234,29 +223,26 @@ class Target:
 
     def finish(self) -> None:
         """The final sweep: what earlier sweeps could not delete is tried again."""
-        self._deadline = self._end  # the cleanup may use the reserve
+        self.clock.begin_cleanup()  # the cleanup may use the reserve
         for _ in range(FINAL_SWEEP_ATTEMPTS):
             self.sweep()
-            with self._lock:
-                if not self._written:
-                    return
+            if not self.namespace.pending:
+                return
 
     @property
     def left_behind(self) -> int:
         """(prefix, key) entries whose deletes got no answer, even in the final sweep."""
-        with self._lock:
-            return len(self._written)
+        return self.namespace.pending
 
-    def _delete(self, client: KVClient, prefix: str, key: str) -> None:
+    def _delete(self, actor: Actor, prefix: str, key: str) -> None:
         try:
-            exchange: Exchange | None = client.send("DELETE", key, prefix=prefix)
+            exchange: Exchange | None = actor.send("DELETE", key, prefix=prefix)
         except OutOfTime:  # the final sweep, which has the reserve, tries again
             exchange = None
         # No answer, or one that says "try again": kept for another try. (A plain 500 is an
         # answer: upstream gives one for prefixes over 2 bytes, where nothing was stored.)
         if exchange is None or exchange.status is None or exchange.status in TRANSIENT_STATUSES:
-            with self._lock:
-                self._written.add((prefix, key))  # counted in left_behind if it stays
+            self.namespace.note_write(prefix, key)  # counted in left_behind if it stays
 
     def close(self) -> None:
         try:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance.config import Settings
-from conformance.latency import Latencies
-from conformance.target import Target, token_variable
-from conformance.verdicts import Verdicts
+from conformance.engine.config import Settings
+from conformance.engine.latency import Latencies
+from conformance.engine.target import Target, token_variable
+from conformance.engine.verdicts import Verdicts
 
 VERDICT_NAMES = ("pass", "fail", "warn", "unsupported", "not tested", "error")
 

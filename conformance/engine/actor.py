@@ -1,0 +1,92 @@
+"""The one way the suite sends a request: ``Actor.send``.
+
+Checks, concurrent workers, the capacity and durability entries, the preflight, the sweep and
+the fuzzing cases all send through an ``Actor``: it refuses any key outside the run's
+namespace, notes every write before it is sent (for the cleanup), sends through a client
+whose budget is the run clock, and hands every exchange to the check that sent it (its
+``Evidence``), which keeps it for the failure's reproduction and makes a missing answer the
+evidence of HTTP-01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NoReturn, Protocol
+
+from conformance.engine.namespace import RunNamespace
+from conformance.wire.client import OWN_TOKEN, KVClient, _Default
+from conformance.wire.exchange import Exchange
+
+IDENTITY_NAMES = ("A", "B")
+WRITE_METHODS = frozenset({"POST", "PUT"})
+
+
+class Evidence(Protocol):
+    """What a check keeps of the requests it sends (the Harness)."""
+
+    def note_write(self, prefix: str, key: str) -> None: ...
+
+    def record(self, exchange: Exchange) -> None: ...
+
+    def no_answer(self, exchange: Exchange) -> NoReturn: ...
+
+
+class Actor:
+    """One identity, sending over one client (one keep-alive connection)."""
+
+    def __init__(
+        self,
+        index: int,
+        client: KVClient,
+        namespace: RunNamespace,
+        evidence: Evidence | None = None,
+    ) -> None:
+        self.index = index
+        self.name = IDENTITY_NAMES[index]
+        self.client = client
+        self.namespace = namespace
+        self.evidence = evidence
+
+    def send(
+        self,
+        method: str,
+        key: str,
+        *,
+        prefix: str = "",
+        body: bytes | None = None,
+        authorization: str | _Default | None = OWN_TOKEN,
+        headers: Mapping[str, str] | None = None,
+        url: str | None = None,
+        allow_no_answer: bool = False,
+    ) -> Exchange:
+        """Send one request of the run. ``url`` addresses it instead of ``key`` (routing checks,
+        fuzzing); ``key`` and ``prefix`` still name the entry a write may create. Without
+        ``allow_no_answer``, a request that got no answer fails HTTP-01 (with evidence)."""
+        self.namespace.guard(key if url is None else url, self.client.kv_root)
+        if method in WRITE_METHODS:
+            self.namespace.note_write(prefix, key)
+            if self.evidence is not None:
+                self.evidence.note_write(prefix, key)
+        exchange = self.client.send(
+            method,
+            key,
+            prefix=prefix,
+            body=body,
+            authorization=authorization,
+            headers=headers,
+            url=url,
+        )
+        if self.evidence is not None:
+            self.evidence.record(exchange)
+            if exchange.status is None and not allow_no_answer:
+                self.evidence.no_answer(exchange)
+        return exchange
+
+    def set(self, key: str, body: bytes, *, prefix: str = "", method: str = "POST") -> Exchange:
+        return self.send(method, key, prefix=prefix, body=body)
+
+    def get(self, key: str, *, prefix: str = "") -> Exchange:
+        return self.send("GET", key, prefix=prefix)
+
+    def delete(self, key: str, *, prefix: str = "") -> Exchange:
+        return self.send("DELETE", key, prefix=prefix)

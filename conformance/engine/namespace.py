@@ -1,0 +1,48 @@
+"""The run's key namespace: every key it may address, and every key it wrote.
+
+Each run has a marker (``kvc-<8 hex digits>``) that every key it touches contains; nothing
+else is ever addressed. Every write attempt is noted before it is sent, so that the cleanup
+removes its effect whether or not an answer came back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+from collections.abc import Iterable
+
+
+class RunNamespace:
+    def __init__(self) -> None:
+        self.marker = f"kvc-{secrets.token_hex(4)}"
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self._written: set[tuple[str, str]] = set()  # (prefix, key) of every write attempt
+
+    def new_key(self, label: str = "") -> str:
+        with self._lock:
+            number = next(self._counter)
+        return f"{self.marker}-{number}{label}"
+
+    def guard(self, address: str, kv_root: str) -> None:
+        """Refuse a key or URL outside the run's namespace; the bare KV root names none."""
+        if self.marker not in address and address.rstrip("/") != kv_root:
+            raise AssertionError(f"suite bug: {address!r} is outside this run's namespace")
+
+    def note_write(self, prefix: str, key: str) -> None:
+        with self._lock:
+            self._written.add((prefix, key))
+
+    def take(self, entries: Iterable[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
+        """Remove and return the noted writes among ``entries`` (default: all), to delete."""
+        with self._lock:
+            chosen = set(self._written) if entries is None else set(entries) & self._written
+            self._written -= chosen
+        return chosen
+
+    @property
+    def pending(self) -> int:
+        """(prefix, key) entries noted and not (yet) deleted."""
+        with self._lock:
+            return len(self._written)

@@ -1,0 +1,193 @@
+"""A small Python client for the KV API, mirroring the Go driver.
+
+``KVClient.set/get/delete`` behave like the Go driver's ``KVSet/KVGet/KVDelete`` (the first
+optional argument is the prefix). ``KVClient.send`` is the low-level call the suite uses: it
+never raises on an HTTP status and returns an ``Exchange`` (``conformance.wire.exchange``) that
+can print itself as a curl command with the token replaced by a shell variable. Redirects are
+never followed, so a token never travels to another host.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any, Final, Protocol
+from urllib.parse import quote
+
+from conformance.wire.exchange import Exchange, Redactor
+from conformance.wire.transport import MAX_ANSWER_BYTES, Connections, NoAnswer, Watchdog
+
+DEFAULT_KV_PATH: Final = "/plugins/com.mattermost.apps/api/v1/kv"
+DEFAULT_TIMEOUT: Final = 10.0
+
+
+class _Default:
+    """Marker: use the client's own bearer token."""
+
+
+OWN_TOKEN: Final = _Default()
+
+
+class Budget(Protocol):
+    """A time limit above the client's own per-request timeout (the suite's run clock)."""
+
+    def allow(self, timeout: float) -> float:
+        """What a request given ``timeout`` may take if sent now; raises when no time is left."""
+
+    def check_cut_short(self, timeout: float, allowed: float) -> None:
+        """Raises if a request allowed ``allowed`` of its ``timeout`` that got no usable answer
+        was cut short by this budget rather than by the timeout."""
+
+
+class KVError(Exception):
+    """The server answered a driver-level call with something other than success."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        super().__init__(f"{exchange.method} {exchange.redacted_url} -> {exchange.summary()}")
+        self.exchange = exchange
+
+
+class KVClient:
+    """One identity's view of a KV server, over one keep-alive connection."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        kv_path: str = DEFAULT_KV_PATH,
+        timeout: float = DEFAULT_TIMEOUT,
+        token_variable: str = "KV_TOKEN",
+        secrets: Mapping[str, str] | None = None,
+        on_exchange: Callable[[Exchange], None] | None = None,
+        budget: Budget | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.kv_path = "/" + kv_path.strip("/")
+        self.token = token
+        self.timeout = timeout
+        # Every secret the client may send, mapped to the variable that stands for it.
+        self.redactor = Redactor({token: token_variable, **(secrets or {})})
+        self._on_exchange = on_exchange
+        self._budget = budget  # the run's clock (--max-duration), if any
+        self._watchdog = Watchdog("kv-watchdog")
+        self._connections = Connections(self._watchdog)
+
+    # -- the Go driver's calls -----------------------------------------------------------
+
+    def set(self, key: str, value: Any, prefix: str = "") -> bool:
+        """Store ``value`` (any JSON-encodable value); returns the server's ``changed``."""
+        body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        exchange = self.send("POST", key, prefix=prefix, body=body)
+        if exchange.status not in (200, 201):
+            raise KVError(exchange)
+        try:
+            changed = json.loads(exchange.response_body)["changed"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise KVError(exchange) from error
+        if not isinstance(changed, bool):
+            raise KVError(exchange)
+        return changed
+
+    def get(self, key: str, prefix: str = "") -> Any:
+        """The stored value; ``{}`` or ``KeyError`` (404) for an absent key, by server."""
+        exchange = self.send("GET", key, prefix=prefix)
+        if exchange.status == 404:
+            raise KeyError(key)
+        if exchange.status != 200:
+            raise KVError(exchange)
+        return json.loads(exchange.response_body)
+
+    def delete(self, key: str, prefix: str = "") -> None:
+        exchange = self.send("DELETE", key, prefix=prefix)
+        if exchange.status not in (200, 204, 404):
+            raise KVError(exchange)
+
+    # -- the low-level call ---------------------------------------------------------------
+
+    @property
+    def kv_root(self) -> str:
+        """The URL of the KV routes, without a key."""
+        return self.base_url + self.kv_path
+
+    def url(self, key: str, prefix: str = "") -> str:
+        """The URL of a key: each segment percent-encoded, ``/`` included."""
+        segments = [prefix, key] if prefix else [key]
+        return self.kv_root + "/" + "/".join(quote(s, safe="") for s in segments)
+
+    def send(
+        self,
+        method: str,
+        key: str,
+        *,
+        prefix: str = "",
+        body: bytes | None = None,
+        authorization: str | _Default | None = OWN_TOKEN,
+        headers: Mapping[str, str] | None = None,
+        url: str | None = None,
+    ) -> Exchange:
+        """Send one request and record it; never raises for a status or a transport error
+        (only what the budget raises when the run is out of time).
+
+        ``authorization`` None sends no Authorization header; a string is sent as the whole
+        header value. ``url`` overrides the key's URL (for routing checks and fuzzing).
+        """
+        sent: dict[str, str] = {}
+        if isinstance(authorization, _Default):
+            sent["Authorization"] = f"Bearer {self.token}"
+        elif authorization is not None:
+            sent["Authorization"] = authorization
+        if body is not None:
+            sent["Content-Type"] = "application/json"
+        sent.update(headers or {})
+        target = url or self.url(key, prefix)
+        started = time.perf_counter()
+        request = self.redactor.request(method, target, sent, body)
+        exchange = self._exchange(
+            request, method=method, target=target, headers=sent, body=body, started=started
+        )
+        if self._on_exchange is not None:
+            self._on_exchange(exchange)
+        return exchange
+
+    def _exchange(
+        self,
+        request: Exchange,
+        *,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        started: float,
+    ) -> Exchange:
+        """Send, and read the answer within the timeout and MAX_ANSWER_BYTES: a server that
+        hangs, drips or never ends its answer yields an Exchange with an error, not a hang."""
+        allowed = self._budget.allow(self.timeout) if self._budget else self.timeout
+        try:
+            answer = self._connections.send(
+                method, target, headers, body, timeout=allowed, max_bytes=MAX_ANSWER_BYTES
+            )
+        except NoAnswer as error:
+            self._check_cut_short(allowed)
+            return replace(request, error=str(error), seconds=time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        if answer.problem is not None:
+            self._check_cut_short(allowed)
+            # Not a usable answer: shown as no answer, with what went wrong.
+            return replace(
+                request, error=f"{answer.problem} (after status {answer.status})", seconds=seconds
+            )
+        return self.redactor.answer(request, answer.status, answer.headers, answer.body, seconds)
+
+    def _check_cut_short(self, allowed: float) -> None:
+        if self._budget is not None:
+            self._budget.check_cut_short(self.timeout, allowed)
+
+    def redact(self, text: str) -> str:
+        return self.redactor.redact(text)
+
+    def close(self) -> None:
+        self._connections.close()
+        self._watchdog.close()

@@ -1,0 +1,168 @@
+"""One request and its answer as the suite shows them: redacted, and printable as curl.
+
+An ``Exchange`` holds nothing secret: a ``Redactor`` replaces every token it knows by the
+shell variable that stands for it (``$KV_TOKEN``, ``$KV_TOKEN_B``) before anything is stored,
+in the URL, the credential headers and whatever the server echoes back.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Final
+
+BODY_PREVIEW_BYTES: Final = 300
+_CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and what came back (``status`` None: no answer, see ``error``).
+
+    Everything stored here is already redacted: each secret is replaced by ``$NAME``.
+    """
+
+    method: str
+    redacted_url: str
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: bytes | None
+    status: int | None = None
+    response_headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
+    response_body: bytes = b""
+    error: str | None = None
+    seconds: float = 0.0
+    body_preview: str = ""  # the response body, trimmed and redacted, for messages
+
+    @property
+    def content_type(self) -> str | None:
+        return self.response_headers.get("content-type")
+
+    def summary(self) -> str:
+        """Status, Content-Type and a preview of the body, on one line."""
+        if self.status is None:
+            return f"no answer ({self.error})"
+        parts = [str(self.status)]
+        if self.content_type:
+            parts.append(self.content_type)
+        parts.append(self.body_preview or preview(self.response_body))
+        return " ".join(parts)
+
+    def curl(self) -> str:
+        """A shell command that sends the same request; secrets stay ``$VARIABLES``."""
+        words = ["curl", "-sS", "-i", "-X", self.method]
+        for name, value in self.request_headers:
+            header = f"{name}: {value}"
+            # Double quotes let the shell expand $KV_TOKEN; everything else is quoted safely.
+            words.append("-H")
+            words.append(
+                '"' + header.replace("\\", "\\\\").replace('"', '\\"').replace("`", "\\`") + '"'
+                if "$" in header
+                else shlex.quote(header)
+            )
+        prefix = ""
+        if self.request_body is not None:
+            text = _shell_text(self.request_body)
+            if text is not None:
+                words += ["--data-binary", shlex.quote(text)]
+            else:
+                prefix = f"python3 -c {shlex.quote(_python_writer(self.request_body))} | "
+                words += ["--data-binary", "@-"]
+        words.append(shlex.quote(self.redacted_url))
+        return prefix + " ".join(words)
+
+    def variables(self) -> list[str]:
+        """The shell variables its curl line needs (``$KV_TOKEN``, ...)."""
+        return [
+            word.strip('"')
+            for _, value in self.request_headers
+            for word in value.split()
+            if word.startswith("$")
+        ]
+
+
+class Redactor:
+    """Replaces each secret by ``$VARIABLE``; builds the exchanges the suite keeps."""
+
+    def __init__(self, secrets: Mapping[str, str]) -> None:
+        self._secrets = {secret: variable for secret, variable in secrets.items() if secret}
+
+    def redact(self, text: str) -> str:
+        for secret, variable in self._secrets.items():
+            text = text.replace(secret, f"${variable}")
+        return text
+
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Exchange:
+        """A request as it may be shown: secrets in the URL and credentials redacted."""
+        return Exchange(
+            method=method,
+            redacted_url=self.redact(url),
+            # Only credentials carry tokens; other headers stay readable even for short tokens.
+            request_headers=tuple(
+                (name, self.redact(value) if name.lower() in _CREDENTIALS else value)
+                for name, value in headers.items()
+            ),
+            request_body=body,
+        )
+
+    def answer(
+        self,
+        request: Exchange,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        seconds: float,
+    ) -> Exchange:
+        """The request with its answer; a server may echo a token in headers or body."""
+        return replace(
+            request,
+            status=status,
+            response_headers={name.lower(): self.redact(v) for name, v in headers.items()},
+            response_body=body,
+            seconds=seconds,
+            body_preview=self.redact(preview(body)),
+        )
+
+
+def preview(body: bytes) -> str:
+    """The start of a body, for one line of a message (not redacted: see Redactor)."""
+    if not body:
+        return "(empty body)"
+    shown = body[:BODY_PREVIEW_BYTES]
+    text = shown.decode("utf-8", "backslashreplace")
+    more = f"… ({len(body)} bytes)" if len(body) > BODY_PREVIEW_BYTES else ""
+    return repr(text) + more
+
+
+def _shell_text(body: bytes) -> str | None:
+    """The body as shell-quotable text, or None when it needs a byte-exact writer."""
+    if len(body) > BODY_PREVIEW_BYTES or b"\0" in body:
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _python_writer(body: bytes) -> str:
+    """A Python one-liner writing ``body`` exactly; runs of one byte are compressed."""
+    pieces: list[str] = []
+    literal = bytearray()
+    start = 0
+    while start < len(body):
+        end = start
+        while end < len(body) and body[end] == body[start]:
+            end += 1
+        if end - start >= 8:
+            if literal:
+                pieces.append(repr(bytes(literal)))
+                literal.clear()
+            pieces.append(f"{bytes([body[start]])!r}*{end - start}")
+        else:
+            literal += body[start:end]
+        start = end
+    if literal or not pieces:
+        pieces.append(repr(bytes(literal)))
+    return f"import sys; sys.stdout.buffer.write({' + '.join(pieces)})"

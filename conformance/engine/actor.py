@@ -21,6 +21,11 @@ IDENTITY_NAMES = ("A", "B")
 WRITE_METHODS = frozenset({"POST", "PUT"})
 
 
+def token_variable(index: int) -> str:
+    """The shell variable a token is shown as: KV_TOKEN, KV_TOKEN_B, KV_TOKEN_3, ..."""
+    return "KV_TOKEN" if index == 0 else "KV_TOKEN_B" if index == 1 else f"KV_TOKEN_{index + 1}"
+
+
 class Evidence(Protocol):
     """What a check keeps of the requests it sends (the Harness)."""
 

@@ -14,12 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Verdicts that stop a run from being conformant.
-GATING = frozenset({"fail", "error", "not tested"})
-# Verdicts that count as "already not met" in a baseline (a warning there may be a failure
-# now, under --kv-strict).
-NOT_MET = GATING | {"warn"}
-MET = frozenset({"pass", "unsupported"})
+from conformance.engine.verdicts import GATING, MET, NOT_MET
 
 
 class BaselineError(ValueError):

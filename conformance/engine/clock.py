@@ -14,8 +14,11 @@ propagates, and the run's verdict is INCOMPLETE whatever happened to the first o
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable
+from types import FrameType
 from typing import Final
 
 from conformance.engine.failures import OutOfTime
@@ -77,3 +80,27 @@ class RunClock:
         deadline = self.deadline
         if deadline is not None and allowed < timeout and self._now() >= deadline:
             raise OutOfTime
+
+
+def catch_interrupts(clock: RunClock) -> Callable[[], None]:
+    """Let Ctrl-C mark ``clock`` interrupted as well as raise KeyboardInterrupt; returns the
+    function that puts the previous handler back. Only where Python's own handler is in place
+    (not where SIGINT is ignored, as in a shell's background job, or handled by someone else)
+    and in the main thread, the only one that may set handlers."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        return lambda: None
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        clock.interrupt()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupted)
+
+    def restore() -> None:
+        if signal.getsignal(signal.SIGINT) is interrupted:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    return restore

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
+from conformance.stats import percentile
+
 
 class Latencies:
     def __init__(self) -> None:
@@ -28,16 +30,11 @@ class Latencies:
     def table(self) -> dict[str, dict[str, float]]:
         """Per method: count, and p50/p95/p99 in milliseconds (nearest rank)."""
         with self._lock:
-            samples = {method: sorted(values) for method, values in self._seconds.items()}
+            samples = {method: list(values) for method, values in self._seconds.items()}
         return {
             method: {
                 "count": len(values),
-                **{f"p{q}": round(_rank(values, q) * 1000, 3) for q in (50, 95, 99)},
+                **{f"p{q}": round(percentile(values, q) * 1000, 3) for q in (50, 95, 99)},
             }
             for method, values in sorted(samples.items())
         }
-
-
-def _rank(ordered: list[float], percentile: int) -> float:
-    index = max(0, -(-percentile * len(ordered) // 100) - 1)  # ceil(p·n/100) - 1
-    return ordered[index]

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-from conformance.engine.actor import IDENTITY_NAMES, Actor, Evidence
+from conformance.engine.actor import IDENTITY_NAMES, Actor, Evidence, token_variable
 from conformance.engine.clock import RunClock
 from conformance.engine.config import ConfigError, Settings
 from conformance.engine.embedded import EmbeddedServer
@@ -41,11 +41,6 @@ class EarlyEntry:
     body: bytes
     acknowledged: bool
     written_at: float = field(default_factory=time.monotonic)
-
-
-def token_variable(index: int) -> str:
-    """The shell variable a token is shown as: KV_TOKEN, KV_TOKEN_B, KV_TOKEN_3, ..."""
-    return "KV_TOKEN" if index == 0 else "KV_TOKEN_B" if index == 1 else f"KV_TOKEN_{index + 1}"
 
 
 class Target:

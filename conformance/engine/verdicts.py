@@ -1,15 +1,33 @@
-"""Per-requirement verdicts, gathered from test outcomes, and the run's overall verdict."""
+"""The verdict vocabulary, per-requirement verdicts gathered from outcomes, and the run's.
+
+Every module that names a verdict takes it from here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 from conformance.engine.requirements import Catalogue
 
 Verdict = Literal["pass", "fail", "warn", "unsupported", "not tested", "error"]
+# In the order reports list them.
+VERDICTS: Final[tuple[Verdict, ...]] = (
+    "pass",
+    "fail",
+    "warn",
+    "unsupported",
+    "not tested",
+    "error",
+)
+# Verdicts that stop a run from being conformant.
+GATING: Final[frozenset[Verdict]] = frozenset({"fail", "error", "not tested"})
+# Verdicts that count as "already not met" in a baseline (a warning there may be a failure now,
+# under --kv-strict), and those that count as met.
+NOT_MET: Final[frozenset[Verdict]] = GATING | {"warn"}
+MET: Final[frozenset[Verdict]] = frozenset({"pass", "unsupported"})
 # When a requirement has several tests, the worst outcome is its verdict.
-SEVERITY: dict[Verdict, int] = {
+SEVERITY: Final[dict[Verdict, int]] = {
     "pass": 0,
     "unsupported": 1,
     "not tested": 2,
@@ -17,6 +35,11 @@ SEVERITY: dict[Verdict, int] = {
     "error": 4,
     "fail": 5,
 }
+
+RunVerdict = Literal["CONFORMANT", "NOT CONFORMANT", "INCOMPLETE"]
+CONFORMANT: Final = "CONFORMANT"
+NOT_CONFORMANT: Final = "NOT CONFORMANT"
+INCOMPLETE: Final = "INCOMPLETE"  # interrupted: no verdict
 
 
 @dataclass
@@ -35,22 +58,7 @@ class Verdicts:
     def conformant(self) -> bool:
         """No failure, error or untested requirement. (Under --kv-strict an unmet SHOULD is
         recorded as a failure, so warnings never block a verdict here.)"""
-        bad: set[Verdict] = {"fail", "error", "not tested"}
-        return not any(verdict in bad for verdict in self.by_requirement.values())
+        return not any(verdict in GATING for verdict in self.by_requirement.values())
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for value in self.by_requirement.values() if value == verdict)
-
-    def lines(self) -> list[str]:
-        rows = []
-        for requirement_id in self.catalogue:
-            verdict = self.by_requirement.get(requirement_id)
-            if verdict is None:
-                continue
-            requirement = self.catalogue[requirement_id]
-            reason = self.reasons.get(requirement_id, "")
-            rows.append(
-                f"{verdict.upper():12} {requirement_id:8} {requirement.level:6} "
-                f"{requirement.statement}" + (f"  [{reason}]" if reason else "")
-            )
-        return rows

@@ -3,20 +3,22 @@
 Each worker opens its own target (its own embedded server, or its own run marker on the
 given server) and runs its share of the checks under the seed the controller chose. Workers
 send each test's verdicts with its report, and their run facts (latencies, cleanup) when
-they finish; the controller gathers both and writes the one summary, HTML report and exit
-status, as a serial run would.
+they finish; the controller gathers both into its run, which writes the one record, HTML
+report and exit status, as a serial run would.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.engine.verdicts import Verdict, Verdicts
-from conformance.report.summary import RunFacts
+if TYPE_CHECKING:
+    from conformance.engine.record import RunFacts
+    from conformance.plugin.judging import Judged
+    from conformance.plugin.run import KVRun
 
 JUDGED = "kv_judged"  # user property carrying a test's verdicts from worker to controller
 FACTS = "kv_facts"  # workeroutput key carrying a worker's RunFacts
@@ -42,18 +44,17 @@ def shared_seed(config: pytest.Config) -> int | None:
     return None
 
 
-def encode_judged(judged: list[tuple[str, Verdict, str]]) -> str:
+def encode_judged(judged: list[Judged]) -> str:
     return json.dumps(judged)
 
 
 class Controller:
     """The controller's side: one seed for all workers, verdicts from reports, facts from
-    finished workers."""
+    finished workers, handed to the controller's run."""
 
-    def __init__(self, config: pytest.Config, verdicts: Verdicts, tests: dict[str, list[str]]):
-        self.verdicts = verdicts
-        self.tests = tests
+    def __init__(self, config: pytest.Config) -> None:
         self.facts: list[RunFacts] = []
+        self.run: KVRun | None = None
         if config.option.kv_seed is None:
             config.option.kv_seed = secrets.randbelow(2**32)
         self.seed = int(config.option.kv_seed)
@@ -64,15 +65,17 @@ class Controller:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
+        from conformance.engine.record import RunFacts  # noqa: PLC0415 (only in a run)
+
         data = getattr(node, "workeroutput", {}).get(FACTS)
         if data is not None:
             self.facts.append(RunFacts.from_json(data))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
-        if JUDGED not in properties:
+        if JUDGED not in properties or self.run is None:
             return
         judged = json.loads(str(properties[JUDGED]))
         for requirement_id, verdict, reason in judged:
-            self.verdicts.record(requirement_id, verdict, reason)
-        self.tests.setdefault(judged[0][0], []).append(report.nodeid)
+            self.run.verdicts.record(requirement_id, verdict, reason)
+        self.run.tests.setdefault(judged[0][0], []).append(report.nodeid)

@@ -12,7 +12,6 @@ import argparse
 import http.client
 import json
 import random
-import statistics
 import threading
 import time
 import uuid
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 
 from conformance.reference.server import ReferenceServer
 from conformance.reference.service import KV_PATH
+from conformance.stats import percentile
 
 
 @dataclass
@@ -33,16 +33,15 @@ class LoadResult:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        ordered = sorted(self.latencies) or [0.0]
-        quantiles = statistics.quantiles(ordered, n=100) if len(ordered) > 1 else ordered * 99
+        latencies = self.latencies or [0.0]
 
-        def ms(value: float) -> str:
-            return f"{value * 1000:.2f} ms"
+        def ms(q: int) -> str:
+            return f"{percentile(latencies, q) * 1000:.2f} ms"
 
         return (
             f"{self.clients} clients, {self.operations} operations in {self.seconds:.2f} s "
             f"({self.operations / max(self.seconds, 1e-9):.0f} ops/s), errors: {len(self.errors)}; "
-            f"latency p50 {ms(quantiles[49])}, p95 {ms(quantiles[94])}, p99 {ms(quantiles[98])}"
+            f"latency p50 {ms(50)}, p95 {ms(95)}, p99 {ms(99)}"
         )
 
 

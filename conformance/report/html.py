@@ -1,22 +1,28 @@
-"""Additions to the pytest-html report: the verdict, the requirement matrix, latencies.
+"""Additions to the pytest-html report: the verdict, the requirement matrix, latencies,
+rendered from the run record.
 
-Registered only when pytest-html is active (its hooks do not exist otherwise).
+Registered only when pytest-html is active (its hooks do not exist otherwise), by the run.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-SUMMARY = pytest.StashKey[dict[str, Any]]()
+from conformance.engine.verdicts import CONFORMANT, VERDICTS
+
+if TYPE_CHECKING:
+    from conformance.engine.baseline import Comparison
+    from conformance.engine.record import RequirementResult, RunRecord
 
 
 class HtmlReport:
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
+    def __init__(self, record: Callable[[], RunRecord | None]) -> None:
+        self._record = record  # the run's record, once the run has ended
 
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = "KV API compliance report (kv-conformance)"
@@ -24,9 +30,9 @@ class HtmlReport:
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
     ) -> None:
-        data = self.config.stash.get(SUMMARY, None)
-        if data is not None:
-            prefix.extend(render(data))
+        record = self._record()
+        if record is not None:
+            prefix.extend(render(record))
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(1, "<th>Requirement</th>")
@@ -54,77 +60,77 @@ STYLE = (
 )
 
 
-def render(data: dict[str, Any]) -> list[str]:
-    """The summary as HTML fragments: verdict, configuration, counts, matrix, latency."""
-    configuration = data["configuration"]
-    colour = "#1a7f37" if data["verdict"] == "CONFORMANT" else "#cf222e"
+def render(record: RunRecord) -> list[str]:
+    """The record as HTML fragments: verdict, configuration, counts, matrix, latency."""
+    settings = record.settings
+    colour = "#1a7f37" if record.verdict == CONFORMANT else "#cf222e"
     rows = [
-        ("Target", configuration["target"]),
-        ("Profile", configuration["profile"]),
-        ("Suite version", data["suite_version"]),
-        ("Seed", f"{configuration['seed']} (rerun with --seed {configuration['seed']})"),
+        ("Target", record.target),
+        ("Profile", settings.profile),
+        ("Suite version", record.suite_version),
+        ("Seed", f"{settings.seed} (rerun with --seed {settings.seed})"),
         *(
-            [("Reference faults", ", ".join(configuration["reference_faults"]))]
-            if configuration["reference_faults"]
+            [("Reference faults", ", ".join(settings.reference_faults))]
+            if settings.reference_faults
             else []
         ),
-        *([("Baseline", configuration["baseline"])] if configuration.get("baseline") else []),
-        ("Started", data["started"]),
-        ("Duration", f"{data['duration_seconds']} s"),
+        *([("Baseline", settings.baseline.path)] if settings.baseline else []),
+        ("Started", record.started),
+        ("Duration", f"{record.duration_seconds} s"),
     ]
     return [
-        f'<h2 id="kv-verdict" style="color:{colour}">{escape(data["verdict"])}</h2>',
+        f'<h2 id="kv-verdict" style="color:{colour}">{escape(record.verdict)}</h2>',
         *(
             [
                 '<p id="kv-incomplete"><b>Incomplete run:</b> '
-                f"{escape(data['incomplete_reason'])}.</p>"
+                f"{escape(record.incomplete_reason)}.</p>"
             ]
-            if data.get("incomplete_reason")
+            if record.incomplete_reason
             else []
         ),
-        *_baseline(data.get("baseline")),
+        *_baseline(record),
         '<table id="kv-configuration">'
         + "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
         + "</table>",
         "<h3>Verdicts by level</h3>",
         _table(
             "kv-counts",
-            ["Level", "pass", "fail", "warn", "unsupported", "not tested", "error"],
+            ["Level", *VERDICTS],
             [
-                [level, *(str(counts[v]) for v in counts)]
-                for level, counts in data["counts"].items()
+                [level, *(str(counts[v]) for v in VERDICTS)]
+                for level, counts in record.counts().items()
             ],
         ),
         "<h3>Requirement matrix</h3>",
         '<p>Show <a href="?visible=failed,error,xfailed">only failures and warnings</a> '
         'or <a href="?">every test</a> in the results below.</p>',
-        STYLE + _matrix(data["requirements"]),
+        STYLE + _matrix(record.requirements),
         "<h3>Latency per operation (ms)</h3>",
         _table(
             "kv-latency",
             ["Operation", "count", "p50", "p95", "p99"],
             [
                 [method, *(str(stats[k]) for k in ("count", "p50", "p95", "p99"))]
-                for method, stats in data["latency_ms"].items()
+                for method, stats in record.latency_ms.items()
             ],
         ),
     ]
 
 
-def _matrix(requirements: list[dict[str, Any]]) -> str:
+def _matrix(requirements: tuple[RequirementResult, ...]) -> str:
     """Requirement, level, statement, verdict (coloured), and links to its tests' rows."""
     rows = []
     for entry in requirements:
-        verdict = entry["verdict"]
-        reason = f" ({entry['reason']})" if entry["reason"] else ""
+        reason = f" ({entry.reason})" if entry.reason else ""
         tests = ", ".join(
             f'<a href="#{test_anchor(nodeid)}">{escape(nodeid.rsplit("::", 1)[-1])}</a>'
-            for nodeid in entry["tests"]
+            for nodeid in entry.tests
         )
         rows.append(
-            f'<tr id="kv-requirement-{escape(entry["id"])}"><td>{escape(entry["id"])}</td>'
-            f"<td>{escape(entry['level'])}</td><td>{escape(entry['statement'])}</td>"
-            f'<td class="kv-{verdict.replace(" ", "-")}">{escape(verdict.upper() + reason)}</td>'
+            f'<tr id="kv-requirement-{escape(entry.id)}"><td>{escape(entry.id)}</td>'
+            f"<td>{escape(entry.level)}</td><td>{escape(entry.statement)}</td>"
+            f'<td class="kv-{entry.verdict.replace(" ", "-")}">'
+            f"{escape(entry.verdict.upper() + reason)}</td>"
             f"<td>{tests}</td></tr>"
         )
     head = "".join(
@@ -134,18 +140,24 @@ def _matrix(requirements: list[dict[str, Any]]) -> str:
     return f'<table id="kv-matrix"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _baseline(comparison: dict[str, Any] | None) -> list[str]:
-    if comparison is None:
+def _baseline(record: RunRecord) -> list[str]:
+    comparison: Comparison | None = record.comparison
+    if comparison is None or record.settings.baseline is None:
         return []
+    changes = {
+        "regressions": comparison.regressions,
+        "known": comparison.known,
+        "improvements": comparison.improvements,
+    }
     rows = [
-        [kind, change["id"], change["before"], change["after"]]
-        for kind in ("regressions", "known", "improvements")
-        for change in comparison[kind]
+        [kind, change.id, change.before, change.after]
+        for kind, listed in changes.items()
+        for change in listed
     ]
     return [
-        f'<p id="kv-baseline">Against the baseline {escape(comparison["file"])}: '
-        f"regressions {len(comparison['regressions'])}, known failures "
-        f"{len(comparison['known'])}, improvements {len(comparison['improvements'])}.</p>",
+        f'<p id="kv-baseline">Against the baseline {escape(record.settings.baseline.path)}: '
+        f"regressions {len(comparison.regressions)}, known failures "
+        f"{len(comparison.known)}, improvements {len(comparison.improvements)}.</p>",
         _table("kv-baseline-changes", ["Change", "Requirement", "Baseline", "Now"], rows),
     ]
 

@@ -39,6 +39,7 @@ import requests
 from conformance.engine.embedded import spawn_reference
 from conformance.reference.load import run_load
 from conformance.reference.service import KV_PATH
+from conformance.stats import percentile
 
 TOKENS = ("bench-token-a", "bench-token-b")
 
@@ -171,8 +172,8 @@ def throughput(clients: int, operations: int, rounds: int) -> str:
         process.terminate()
         process.communicate(timeout=30)
 
-    def median_ms(percentile: int) -> str:
-        values = [statistics.quantiles(r.latencies, n=100)[percentile - 1] for r in results]
+    def median_ms(q: int) -> str:
+        values = [percentile(r.latencies, q) for r in results]
         return f"{statistics.median(values) * 1000:.2f} ms"
 
     rate = statistics.median(r.operations / r.seconds for r in results)

@@ -14,7 +14,7 @@ from conformance.reference import MemoryStore, ReferenceServer
 
 pytestmark = pytest.mark.slow
 
-LOCUSTFILE = Path(__file__).resolve().parents[2] / "conformance" / "loadtest.py"
+LOCUSTFILE = Path(__file__).resolve().parents[2] / "conformance" / "tools" / "loadtest.py"
 TOKENS = ["load-secret-a-6e1f", "load-secret-b-02c9"]
 
 

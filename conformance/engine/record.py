@@ -1,0 +1,189 @@
+"""The run record: everything a run's reports say, typed, built once at the end of the run.
+
+The JSON summary, the HTML additions, the JUnit properties and the terminal lines are all
+rendered from one ``RunRecord`` (``conformance.report``), so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from conformance import __version__
+from conformance.engine.actor import token_variable
+from conformance.engine.baseline import Comparison
+from conformance.engine.config import Settings
+from conformance.engine.latency import Latencies
+from conformance.engine.verdicts import (
+    CONFORMANT,
+    INCOMPLETE,
+    NOT_CONFORMANT,
+    VERDICTS,
+    RunVerdict,
+    Verdict,
+    Verdicts,
+)
+
+if TYPE_CHECKING:
+    from conformance.engine.target import Target
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the record needs from the processes that ran checks: one, or one per xdist
+    worker (each with its own embedded server and run marker)."""
+
+    base_url: str
+    markers: tuple[str, ...]
+    identities: int
+    started: float
+    latencies: dict[str, list[float]]
+    left_behind: int
+    timed_out: bool  # --max-duration was reached
+    interrupted: bool = False  # Ctrl-C, even where Python dropped the KeyboardInterrupt
+
+    @classmethod
+    def of(cls, target: Target, *, timed_out: bool) -> RunFacts:
+        return cls(
+            base_url=target.base_url,
+            markers=(target.marker,),
+            identities=target.identities,
+            started=target.started,
+            latencies=target.latencies.samples(),
+            left_behind=target.left_behind,
+            timed_out=timed_out,
+            interrupted=target.clock.interrupted,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunFacts:
+        return cls(**{**data, "markers": tuple(data["markers"])})
+
+    @classmethod
+    def merge(cls, parts: list[RunFacts]) -> RunFacts:
+        latencies = Latencies()
+        for part in parts:
+            latencies.add(part.latencies)
+        return cls(
+            base_url=parts[0].base_url,
+            markers=tuple(marker for part in parts for marker in part.markers),
+            identities=min(part.identities for part in parts),
+            started=min(part.started for part in parts),
+            latencies=latencies.samples(),
+            left_behind=sum(part.left_behind for part in parts),
+            timed_out=any(part.timed_out for part in parts),
+            interrupted=any(part.interrupted for part in parts),
+        )
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    id: str
+    level: str
+    statement: str
+    source: str
+    verdict: Verdict
+    reason: str
+    tests: tuple[str, ...]  # node ids
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    verdict: RunVerdict
+    incomplete_reason: str | None  # why not every check ran, if so
+    settings: Settings
+    facts: RunFacts
+    started: str  # ISO 8601, UTC
+    duration_seconds: float
+    requirements: tuple[RequirementResult, ...]  # catalogue order, judged ones only
+    latency_ms: dict[str, dict[str, float]]
+    comparison: Comparison | None  # with --baseline
+    suite_version: str = __version__
+
+    @property
+    def complete(self) -> bool:
+        return self.incomplete_reason is None
+
+    @property
+    def target(self) -> str:
+        return "embedded reference server" if self.settings.embedded else self.facts.base_url
+
+    @property
+    def tokens(self) -> list[str]:
+        return [f"${token_variable(i)}" for i in range(self.facts.identities)]
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for entry in self.requirements if entry.verdict == verdict)
+
+    def counts(self) -> dict[str, dict[Verdict, int]]:
+        """Per level (in the order first met), the number of requirements of each verdict."""
+        counts: dict[str, dict[Verdict, int]] = {}
+        for entry in self.requirements:
+            counts.setdefault(entry.level, dict.fromkeys(VERDICTS, 0))[entry.verdict] += 1
+        return counts
+
+    def suite_properties(self) -> list[tuple[str, object]]:
+        """The run's properties in JUnit XML."""
+        return suite_properties(self.settings)
+
+
+def suite_properties(settings: Settings) -> list[tuple[str, object]]:
+    return [
+        ("kv_seed", settings.seed),
+        ("kv_profile", settings.profile),
+        ("kv_suite_version", __version__),
+    ]
+
+
+def build_record(
+    settings: Settings,
+    facts: RunFacts,
+    verdicts: Verdicts,
+    tests: dict[str, list[str]],
+    *,
+    interrupted: bool,
+) -> RunRecord:
+    """An interrupted run (pytest saw it, or the run clock did) has no verdict: INCOMPLETE."""
+    interrupted = interrupted or facts.interrupted
+    incomplete = None
+    if interrupted:
+        incomplete = "interrupted before every check had run"
+    elif facts.timed_out:
+        incomplete = f"--max-duration ({settings.max_duration:g} s) reached"
+    requirements = tuple(
+        RequirementResult(
+            id=requirement_id,
+            level=requirement.level,
+            statement=requirement.statement,
+            source=requirement.source,
+            verdict=verdicts.by_requirement[requirement_id],
+            reason=verdicts.reasons.get(requirement_id, ""),
+            tests=tuple(tests.get(requirement_id, [])),
+        )
+        for requirement_id, requirement in verdicts.catalogue.items()
+        if requirement_id in verdicts.by_requirement
+    )
+    latencies = Latencies()
+    latencies.add(facts.latencies)
+    return RunRecord(
+        verdict=(
+            INCOMPLETE if interrupted else CONFORMANT if verdicts.conformant() else NOT_CONFORMANT
+        ),
+        incomplete_reason=incomplete,
+        settings=settings,
+        facts=facts,
+        started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(facts.started)),
+        duration_seconds=round(time.time() - facts.started, 3),
+        requirements=requirements,
+        latency_ms=latencies.table(),
+        comparison=(
+            settings.baseline.compare(verdicts.by_requirement)
+            if settings.baseline is not None
+            else None
+        ),
+    )

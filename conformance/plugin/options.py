@@ -1,0 +1,119 @@
+"""The suite's command-line options: one group, one prefix where pytest's own could clash."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.engine.requirements import PROFILES
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kv-conformance", "KV API conformance (kv-conformance)")
+    group.addoption(
+        "--target-url",
+        dest="target_url",
+        metavar="URL",
+        help="base URL of the server under test (its site URL; the KV routes are under "
+        "--kv-path). Default: the embedded reference server. Env: KV_TARGET_URL",
+    )
+    group.addoption(
+        "--token",
+        dest="kv_tokens",
+        action="append",
+        metavar="TOKEN",
+        help="a bearer token; give two, of two different users (identities A and B). "
+        "Env: KV_TOKENS=A,B",
+    )
+    group.addoption(
+        "--profile",
+        dest="kv_profile",
+        choices=PROFILES,
+        help="core: the documented contract, accepting legitimate variations (default); "
+        "mattermost: also byte-level parity with the upstream plugin. Env: KV_PROFILE",
+    )
+    group.addoption(
+        "--kv-path",
+        dest="kv_path",
+        metavar="PATH",
+        help="path of the KV routes under the base URL "
+        "(default /plugins/com.mattermost.apps/api/v1/kv)",
+    )
+    group.addoption(
+        "--kv-timeout",
+        dest="kv_timeout",
+        type=float,
+        metavar="SECONDS",
+        help="per-request timeout (default 10)",
+    )
+    group.addoption(
+        "--kv-strict",
+        dest="kv_strict",
+        action="store_true",
+        help="SHOULD requirements that are not met fail the run (pytest's own --strict is "
+        "something else)",
+    )
+    group.addoption(
+        "--seed",
+        dest="kv_seed",
+        type=int,
+        metavar="N",
+        help="seed for generated values and sequences; the seed in use is printed",
+    )
+    group.addoption(
+        "--kv-examples",
+        dest="kv_examples",
+        type=int,
+        metavar="N",
+        help="examples per property-based check (default 40; 500 with --thorough)",
+    )
+    group.addoption(
+        "--thorough",
+        dest="kv_thorough",
+        action="store_true",
+        help="nightly budget: 500 examples per check and longer operation sequences",
+    )
+    group.addoption(
+        "--kv-summary",
+        dest="kv_summary",
+        metavar="PATH",
+        help="write the run's summary as JSON: verdict per requirement, configuration "
+        "(tokens redacted), seed, timings",
+    )
+    group.addoption(
+        "--kv-hold",
+        dest="kv_hold",
+        type=float,
+        metavar="SECONDS",
+        help="entries written at the start of the run must still read back this long after "
+        "(DUR-01; default 5, 60 with --thorough)",
+    )
+    group.addoption(
+        "--max-duration",
+        dest="kv_max_duration",
+        type=float,
+        metavar="SECONDS",
+        help="limit for the whole run: checks stop in time to leave a fifth of it (at most "
+        "30 s) for cleanup; checks not run are reported not tested",
+    )
+    group.addoption(
+        "--restart-cmd",
+        dest="kv_restart_cmd",
+        metavar="CMD",
+        help="a shell command that restarts the server under test; with it, RST-01 checks "
+        "that every acknowledged set survives the restart",
+    )
+    group.addoption(
+        "--baseline",
+        dest="kv_baseline",
+        metavar="FILE",
+        help="an earlier run's --kv-summary file: requirements that failed there are known "
+        "failures (shown as xfail) and only regressions fail the run",
+    )
+    group.addoption(
+        "--kv-reference-fault",
+        dest="kv_reference_faults",
+        action="append",
+        metavar="NAME",
+        help="switch on a named fault in the embedded reference server, to see what a "
+        "failing run looks like (python -m conformance.reference --list-faults)",
+    )

@@ -1,0 +1,260 @@
+"""One conformance run inside pytest: the object the plugin's hooks delegate to.
+
+The entry module (``conformance.plugin``) registers a ``KVRun`` with the plugin manager only
+once a conformance check is collected (or, under pytest-xdist, in the controller), as
+pytest-xdist does with its ``DSession`` and pytest-html with its ``Report``: a pytest run that
+collects no check never imports this module, and none of these hooks run in it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from _pytest import junitxml
+
+from conformance.engine.clock import catch_interrupts
+from conformance.engine.config import ConfigError, Settings
+from conformance.engine.record import RunFacts, RunRecord, build_record, suite_properties
+from conformance.engine.requirements import Catalogue
+from conformance.engine.target import Target
+from conformance.engine.verdicts import Verdicts
+from conformance.plugin.judging import Judge, Judged, note
+from conformance.plugin.markers import requirement_id
+from conformance.plugin.parallel import FACTS, JUDGED, Controller, encode_judged, is_worker
+from conformance.report.summary import write_summary
+from conformance.report.terminal import closing_lines, verdict_lines
+
+NAME = "kv-conformance-run"
+DURABILITY, RESTART = "DUR-01", "RST-01"
+# The durability check reads what the run wrote first, so it goes last; the restart, which
+# disturbs the server, after it.
+LAST = (DURABILITY, RESTART)
+# Exit statuses: 0 conformant, 1 a requirement failed, 2 configuration or target trouble.
+EXIT_FAILED = 1
+EXIT_CONFIGURATION = 2
+
+
+def stop_for_configuration(sentence: str) -> NoReturn:
+    """End the run before any check: exit status 2, the sentence, no traceback."""
+    pytest.exit(f"kv-conformance: {sentence}", returncode=EXIT_CONFIGURATION)
+
+
+def _position(item: pytest.Item) -> int:
+    """0 for most checks; DUR-01, then RST-01, after them."""
+    rid = requirement_id(item)
+    return LAST.index(rid) + 1 if rid in LAST else 0
+
+
+class KVRun:
+    def __init__(self, config: pytest.Config, settings: Settings, catalogue: Catalogue) -> None:
+        self.config = config
+        self.settings = settings
+        self.catalogue = catalogue
+        self.verdicts = Verdicts(catalogue)
+        self.tests: dict[str, list[str]] = {}  # requirement -> node ids of its tests
+        self.judge = Judge(catalogue, settings.strict, settings.baseline)
+        self.target: Target | None = None
+        self.controller: Controller | None = None  # under xdist, in the controller
+        self.record: RunRecord | None = None  # once the run has ended
+        self._restore_interrupts: Callable[[], None] = lambda: None
+
+    @classmethod
+    def start(cls, config: pytest.Config) -> KVRun:
+        """The run of this pytest process, registered; a configuration error stops pytest."""
+        try:
+            settings = Settings.build(config.getoption, os.environ)
+        except ConfigError as error:
+            stop_for_configuration(str(error))
+        run = cls(config, settings, Catalogue.load())
+        config.pluginmanager.register(run, NAME)
+        return run
+
+    @classmethod
+    def start_controller(cls, config: pytest.Config) -> KVRun:
+        """Under xdist the controller runs no check: it gathers the workers' verdicts and
+        facts, and writes the one record of the run."""
+        controller = Controller(config)  # chooses the seed every worker uses
+        if config.getoption("kv_restart_cmd"):
+            stop_for_configuration(
+                "--restart-cmd stops the server for every worker: run it without -n"
+            )
+        run = cls.start(config)
+        run.controller = controller
+        controller.run = run
+        config.pluginmanager.register(controller, f"{NAME}-controller")
+        return run
+
+    # -- collection -------------------------------------------------------------------------
+
+    def select(self, items: list[pytest.Item]) -> None:
+        """Leave out checks outside the profile (and RST-01 without --restart-cmd); order the
+        checks that must come last."""
+        outside = [
+            item
+            for item in items
+            if (rid := requirement_id(item)) is not None
+            and (
+                self.settings.profile not in self.catalogue[rid].profiles
+                or (rid == RESTART and not self.settings.restart_command)
+            )
+        ]
+        if outside:
+            self.config.hook.pytest_deselected(items=outside)
+            items[:] = [item for item in items if item not in outside]
+        items.sort(
+            key=lambda item: LAST.index(rid) + 1 if (rid := requirement_id(item)) in LAST else 0
+        )
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.config.option.collectonly:
+            return  # nothing to check, so no server to start or reach
+        try:
+            self.target = Target.open(self.settings, self.catalogue)
+        except ConfigError as error:
+            stop_for_configuration(str(error))
+        self._restore_interrupts = catch_interrupts(self.target.clock)
+        if any(requirement_id(item) == DURABILITY for item in session.items):
+            self.target.plant_early_entries()
+        self._write_line(self.opening_line())
+
+    def opening_line(self) -> str:
+        assert self.target is not None
+        settings = self.settings
+        where = "embedded reference server" if settings.embedded else "target"
+        faults = settings.reference_faults
+        with_faults = f" with faults {', '.join(faults)}" if faults else ""
+        return (
+            f"kv-conformance: {where} {self.target.base_url}{with_faults}, profile "
+            f"{settings.profile}, seed {settings.seed} (rerun with --seed {settings.seed}), "
+            f"run marker {self.target.marker}"
+        )
+
+    # -- fixtures ---------------------------------------------------------------------------
+
+    def fixture_target(self, record_property: Callable[[str, object], None]) -> Target:
+        if self.target is None:
+            raise pytest.UsageError("kv-conformance: the target was not opened (--collect-only?)")
+        if not is_worker(self.config):  # under xdist the controller records them
+            for name, value in suite_properties(self.settings):
+                record_property(name, value)
+        return self.target
+
+    # -- judging ----------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        own = requirement_id(item)
+        if own is None or (call.excinfo is None and report.when != "call"):
+            return report
+        note(item, report, "requirement", own)
+        note(item, report, "level", self.catalogue[own].level)
+        note(item, report, "seed", str(self.settings.seed))
+        judged = self._judged(item, report, call, own)
+        for judged_id, verdict, reason in judged:
+            self.verdicts.record(judged_id, verdict, reason)
+        note(item, report, "verdict", judged[0][1])
+        if is_worker(self.config):
+            report.user_properties.append((JUDGED, encode_judged(judged)))
+        self.judge.mark_known(item, report, judged)
+        self.tests.setdefault(own, []).append(item.nodeid)
+        return report
+
+    def _judged(
+        self, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None], own: str
+    ) -> list[Judged]:
+        if self.target is not None and self.target.clock.interrupted:
+            # Ctrl-C came during this check, and Python dropped the KeyboardInterrupt where
+            # it was raised: what the check made of it is no verdict. Stop after it.
+            item.session.shouldstop = "interrupted"
+            reason = "interrupted before it finished"
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, f"not tested: {reason}")
+            return [(own, "not tested", reason)]
+        return self.judge.judge(item, report, call, own)
+
+    # -- the end ----------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)  # before pytest-html and junitxml write their reports
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """The exit status says what the verdicts say (pytest's own statuses otherwise); the
+        record goes to --kv-summary and into the HTML report. An xdist worker only hands its
+        facts to the controller, which does this for the whole run."""
+        facts = self._facts()
+        if facts is None:
+            return
+        if is_worker(self.config):
+            self.config.workeroutput[FACTS] = facts.as_json()  # type: ignore[attr-defined]
+            return
+        if self.controller is not None:
+            self._junit_suite_properties()
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or facts.interrupted
+        self.record = build_record(
+            self.settings, facts, self.verdicts, self.tests, interrupted=interrupted
+        )
+        path = self.config.getoption("kv_summary")
+        if path:
+            write_summary(Path(path), self.record)
+        if interrupted:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+        elif exitstatus in (0, 1) and self.verdicts.by_requirement:
+            session.exitstatus = self._exit_status()
+
+    def _facts(self) -> RunFacts | None:
+        if self.target is not None:
+            timed_out = self.target.out_of_time()
+            # Clean up now, not at unconfigure, so the record can say whether anything was left.
+            self.target.finish()
+            return RunFacts.of(self.target, timed_out=timed_out)
+        if self.controller is not None and self.controller.facts:
+            return RunFacts.merge(self.controller.facts)
+        return None
+
+    def _junit_suite_properties(self) -> None:
+        """The seed, profile and version in JUnit XML; under xdist the workers' fixture cannot."""
+        xml = self.config.stash.get(junitxml.xml_key, None)
+        if xml is not None:
+            for name, value in suite_properties(self.settings):
+                xml.add_global_property(name, value)
+
+    def _exit_status(self) -> int:
+        """1 if a requirement failed (with a baseline: a regression failed); 2 if nothing failed
+        but something could not be judged (the setup, not the server); 0 otherwise."""
+        judged: list[str] = list(self.verdicts.by_requirement.values())
+        baseline = self.settings.baseline
+        if baseline is not None:
+            judged = [c.after for c in baseline.compare(self.verdicts.by_requirement).regressions]
+        if "fail" in judged:
+            return EXIT_FAILED
+        if "error" in judged or "not tested" in judged:
+            return EXIT_CONFIGURATION
+        return 0
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        record = self.record
+        if record is None:
+            return
+        if record.requirements:
+            terminalreporter.section("kv-conformance verdicts")
+            for line in verdict_lines(record):
+                terminalreporter.write_line(line)
+            for closing in closing_lines(record):
+                terminalreporter.write_line(closing.text, bold=closing.bold)
+        elif record.incomplete_reason:  # interrupted before any check ended
+            terminalreporter.write_line(f"Incomplete run: {record.incomplete_reason}.")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self._restore_interrupts()
+        if self.target is not None:
+            self.target.close()
+
+    def _write_line(self, text: str) -> None:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(text)

@@ -63,8 +63,12 @@ def test_interrupted_run_removes_its_keys_and_marks_its_report(tmp_path: Path) -
         process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "pytest",
+                "-c",
+                # Ctrl-C handled as in a terminal: a job of a non-interactive shell (`cmd &`,
+                # as CI runners may start this one) inherits SIGINT ignored, and Python keeps
+                # it so, and then the run would not be interrupted at all.
+                "import signal, pytest; signal.signal(signal.SIGINT, signal.default_int_handler);"
+                " raise SystemExit(pytest.console_main())",
                 "--pyargs",
                 "conformance.suite",
                 "-p",
@@ -97,6 +101,39 @@ def test_interrupted_run_removes_its_keys_and_marks_its_report(tmp_path: Path) -
     assert "Incomplete run: interrupted before every check had run." in output
     for token in TOKENS:
         assert token not in output
+
+
+# A plugin for the run under test: Ctrl-C arrives while a finaliser runs, where Python prints
+# the KeyboardInterrupt its handler raises and goes on (as in Hypothesis' gc callback).
+DROPPED_INTERRUPT = """
+import signal
+
+
+class Dropped:
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)  # to this thread, before raise_signal returns
+        for _ in range(3):  # the loop lets Python run the handler here, in the finaliser
+            pass
+
+
+def pytest_runtest_call(item):
+    if item.name == "test_missing_authorization_is_401":
+        Dropped()
+"""
+
+
+def test_an_interrupt_python_drops_still_stops_the_run_incomplete(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(dropped_interrupt=DROPPED_INTERRUPT)
+    run = run_suite(pytester, "-p", "dropped_interrupt", "-k", "authorization or deleted")
+    assert "KeyboardInterrupt" in run.stdout  # Python did drop it
+    assert run.ret == pytest.ExitCode.INTERRUPTED, run.stdout[-3000:]
+    summary = json.loads(next(pytester.path.glob("summary-*.json")).read_text("utf-8"))
+    assert summary["verdict"] == "INCOMPLETE"
+    assert "Incomplete run: interrupted before every check had run." in run.stdout
+    assert run.verdicts.get("AUTH-01") in (None, "not tested"), run.verdicts
+    assert "DEL-01" not in run.verdicts  # the session stopped: later checks did not run
 
 
 def wait_for_line(stream: object, text: str) -> None:

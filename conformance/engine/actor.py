@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NoReturn, Protocol
 
-from conformance.engine.namespace import RunNamespace
+from conformance.engine.namespace import Entry, RunNamespace
 from conformance.wire.client import OWN_TOKEN, KVClient, _Default
 from conformance.wire.exchange import Exchange
 
@@ -29,7 +29,7 @@ def token_variable(index: int) -> str:
 class Evidence(Protocol):
     """What a check keeps of the requests it sends (the Harness)."""
 
-    def note_write(self, prefix: str, key: str) -> None: ...
+    def note_write(self, entry: Entry) -> None: ...
 
     def record(self, exchange: Exchange) -> None: ...
 
@@ -69,9 +69,10 @@ class Actor:
         ``allow_no_answer``, a request that got no answer fails HTTP-01 (with evidence)."""
         self.namespace.guard(key if url is None else url, self.client.kv_root)
         if method in WRITE_METHODS:
-            self.namespace.note_write(prefix, key)
+            entry = (self.index, prefix, key)
+            self.namespace.note_write(entry)
             if self.evidence is not None:
-                self.evidence.note_write(prefix, key)
+                self.evidence.note_write(entry)
         exchange = self.client.send(
             method,
             key,

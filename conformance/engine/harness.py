@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from conformance.engine.actor import IDENTITY_NAMES, Actor
 from conformance.engine.failures import NotTested, RequirementFailure, Unsupported
 from conformance.engine.jsonvalue import JsonError, parse
+from conformance.engine.namespace import Entry
 from conformance.engine.target import PREFIX, Target
 from conformance.wire.exchange import Exchange
 
@@ -30,7 +31,7 @@ class Harness:
         self.target = target
         self.settings = target.settings
         self.steps: list[Exchange] = []
-        self.written: set[tuple[str, str]] = set()
+        self.written: set[Entry] = set()
         self.a = target.actor(0, self)
         self._b = target.actor(1, self) if target.identities > 1 else None
 
@@ -50,9 +51,9 @@ class Harness:
 
     # -- Evidence: what Actor.send hands back ---------------------------------------------
 
-    def note_write(self, prefix: str, key: str) -> None:
+    def note_write(self, entry: Entry) -> None:
         """A write attempt, noted before it is sent, so cleanup removes its effect."""
-        self.written.add((prefix, key))
+        self.written.add(entry)
 
     def record(self, exchange: Exchange) -> None:
         self.steps.append(exchange)

@@ -1,8 +1,9 @@
 """The run's key namespace: every key it may address, and every key it wrote.
 
 Each run has a marker (``kvc-<8 hex digits>``) that every key it touches contains; nothing
-else is ever addressed. Every write attempt is noted before it is sent, so that the cleanup
-removes its effect whether or not an answer came back.
+else is ever addressed. Every write attempt is noted before it is sent, with the identity
+that sent it, so that the cleanup removes its effect whether or not an answer came back, with
+one delete by that identity.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import secrets
 import threading
 from collections.abc import Iterable
 
+Entry = tuple[int, str, str]  # (identity, prefix, key) of a write attempt
+
 
 class RunNamespace:
     def __init__(self) -> None:
         self.marker = f"kvc-{secrets.token_hex(4)}"
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
-        self._written: set[tuple[str, str]] = set()  # (prefix, key) of every write attempt
+        self._written: set[Entry] = set()
 
     def new_key(self, label: str = "") -> str:
         with self._lock:
@@ -30,11 +33,11 @@ class RunNamespace:
         if self.marker not in address and address.rstrip("/") != kv_root:
             raise AssertionError(f"suite bug: {address!r} is outside this run's namespace")
 
-    def note_write(self, prefix: str, key: str) -> None:
+    def note_write(self, entry: Entry) -> None:
         with self._lock:
-            self._written.add((prefix, key))
+            self._written.add(entry)
 
-    def take(self, entries: Iterable[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
+    def take(self, entries: Iterable[Entry] | None = None) -> set[Entry]:
         """Remove and return the noted writes among ``entries`` (default: all), to delete."""
         with self._lock:
             chosen = set(self._written) if entries is None else set(entries) & self._written
@@ -43,6 +46,6 @@ class RunNamespace:
 
     @property
     def pending(self) -> int:
-        """(prefix, key) entries noted and not (yet) deleted."""
+        """Entries noted and not (yet) deleted."""
         with self._lock:
             return len(self._written)

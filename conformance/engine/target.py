@@ -19,7 +19,7 @@ from conformance.engine.config import ConfigError, Settings
 from conformance.engine.embedded import EmbeddedServer
 from conformance.engine.failures import OutOfTime
 from conformance.engine.latency import Latencies
-from conformance.engine.namespace import RunNamespace
+from conformance.engine.namespace import Entry, RunNamespace
 from conformance.engine.requirements import Catalogue
 from conformance.wire.client import KVClient
 from conformance.wire.exchange import Exchange
@@ -134,7 +134,7 @@ class Target:
         prefix = PREFIX if capability == "prefix" else ""
         method = "PUT" if capability == "put" else "POST"
         exchange = self.actor(0).send(method, key, prefix=prefix, body=b"true")
-        self.sweep({(prefix, key)})
+        self.sweep({(0, prefix, key)})
         unsupported = (404,) if capability == "prefix" else (404, 405, 501)
         return exchange.status not in unsupported
 
@@ -164,7 +164,7 @@ class Target:
                 f"the server rejected token {IDENTITY_NAMES[index]} ({exchange.status}); pass "
                 "tokens it accepts with --token"
             )
-        self.sweep({("", key)})
+        self.sweep({(index, "", key)})
 
     def plant_early_entries(self) -> None:
         """Write a few entries per identity and route now; DUR-01 reads them at the end."""
@@ -182,27 +182,24 @@ class Target:
         except OutOfTime:
             return  # a server this slow leaves no time for DUR-01, which is not run then
 
-    def sweep(self, entries: set[tuple[str, str]] | None = None) -> None:
-        """Delete, as every identity, each (prefix, key) the run wrote (default: all)."""
-        chosen = self.namespace.take(entries)
+    def sweep(self, entries: set[Entry] | None = None) -> None:
+        """Delete each entry the run wrote (default: all), as the identity that wrote it."""
+        chosen = sorted(self.namespace.take(entries))
         if len(chosen) < PARALLEL_SWEEP_OVER:
             actors = [self.actor(index) for index in range(self.identities)]
-            for prefix, key in sorted(chosen):
-                for actor in actors:
-                    self._delete(actor, prefix, key)
+            for entry in chosen:
+                self._delete(actors, entry)
             return
         # Many keys (CAP-01 writes 1,000): delete them over several connections at once.
-        ordered = sorted(chosen)
-        shares = [ordered[n::SWEEP_CLIENTS] for n in range(SWEEP_CLIENTS)]
+        shares = [chosen[n::SWEEP_CLIENTS] for n in range(SWEEP_CLIENTS)]
 
-        def delete(share: list[tuple[str, str]]) -> None:
+        def delete(share: list[Entry]) -> None:
             actors = [
                 Actor(index, self.client(index), self.namespace) for index in range(self.identities)
             ]
             try:
-                for prefix, key in share:
-                    for actor in actors:
-                        self._delete(actor, prefix, key)
+                for entry in share:
+                    self._delete(actors, entry)
             finally:
                 for actor in actors:
                     actor.client.close()
@@ -226,18 +223,19 @@ class Target:
 
     @property
     def left_behind(self) -> int:
-        """(prefix, key) entries whose deletes got no answer, even in the final sweep."""
+        """Entries whose deletes got no answer, even in the final sweep."""
         return self.namespace.pending
 
-    def _delete(self, actor: Actor, prefix: str, key: str) -> None:
+    def _delete(self, actors: list[Actor], entry: Entry) -> None:
+        identity, prefix, key = entry
         try:
-            exchange: Exchange | None = actor.send("DELETE", key, prefix=prefix)
+            exchange: Exchange | None = actors[identity].send("DELETE", key, prefix=prefix)
         except OutOfTime:  # the final sweep, which has the reserve, tries again
             exchange = None
         # No answer, or one that says "try again": kept for another try. (A plain 500 is an
         # answer: upstream gives one for prefixes over 2 bytes, where nothing was stored.)
         if exchange is None or exchange.status is None or exchange.status in TRANSIENT_STATUSES:
-            self.namespace.note_write(prefix, key)  # counted in left_behind if it stays
+            self.namespace.note_write(entry)  # counted in left_behind if it stays
 
     def close(self) -> None:
         try:

@@ -10,7 +10,7 @@ report and exit status, as a serial run would.
 from __future__ import annotations
 
 import json
-import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,7 +18,6 @@ import pytest
 if TYPE_CHECKING:
     from conformance.engine.record import RunFacts
     from conformance.plugin.judging import Judged
-    from conformance.plugin.run import KVRun
 
 JUDGED = "kv_judged"  # user property carrying a test's verdicts from worker to controller
 FACTS = "kv_facts"  # workeroutput key carrying a worker's RunFacts
@@ -49,15 +48,13 @@ def encode_judged(judged: list[Judged]) -> str:
 
 
 class Controller:
-    """The controller's side: one seed for all workers, verdicts from reports, facts from
-    finished workers, handed to the controller's run."""
+    """The controller's side: the seed handed to every worker, verdicts from reports (to
+    ``on_judged``, with the test's node id), facts from finished workers."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, seed: int, on_judged: Callable[[list[Judged], str], None]) -> None:
+        self.seed = seed
         self.facts: list[RunFacts] = []
-        self.run: KVRun | None = None
-        if config.option.kv_seed is None:
-            config.option.kv_seed = secrets.randbelow(2**32)
-        self.seed = int(config.option.kv_seed)
+        self._on_judged = on_judged
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
@@ -73,9 +70,5 @@ class Controller:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
-        if JUDGED not in properties or self.run is None:
-            return
-        judged = json.loads(str(properties[JUDGED]))
-        for requirement_id, verdict, reason in judged:
-            self.run.verdicts.record(requirement_id, verdict, reason)
-        self.run.tests.setdefault(judged[0][0], []).append(report.nodeid)
+        if JUDGED in properties:
+            self._on_judged(json.loads(str(properties[JUDGED])), report.nodeid)

@@ -9,6 +9,7 @@ collects no check never imports this module, and none of these hooks run in it.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import NoReturn
@@ -77,15 +78,15 @@ class KVRun:
     def start_controller(cls, config: pytest.Config) -> KVRun:
         """Under xdist the controller runs no check: it gathers the workers' verdicts and
         facts, and writes the one record of the run."""
-        controller = Controller(config)  # chooses the seed every worker uses
         if config.getoption("kv_restart_cmd"):
             stop_for_configuration(
                 "--restart-cmd stops the server for every worker: run it without -n"
             )
+        if config.option.kv_seed is None:  # one seed, chosen here, for every worker
+            config.option.kv_seed = secrets.randbelow(2**32)
         run = cls.start(config)
-        run.controller = controller
-        controller.run = run
-        config.pluginmanager.register(controller, f"{NAME}-controller")
+        run.controller = Controller(run.settings.seed, run.add)
+        config.pluginmanager.register(run.controller, f"{NAME}-controller")
         return run
 
     # -- collection -------------------------------------------------------------------------
@@ -157,14 +158,18 @@ class KVRun:
         note(item, report, "level", self.catalogue[own].level)
         note(item, report, "seed", str(self.settings.seed))
         judged = self._judged(item, report, call, own)
-        for judged_id, verdict, reason in judged:
-            self.verdicts.record(judged_id, verdict, reason)
+        self.add(judged, item.nodeid)
         note(item, report, "verdict", judged[0][1])
         if is_worker(self.config):
             report.user_properties.append((JUDGED, encode_judged(judged)))
         self.judge.mark_known(item, report, judged)
-        self.tests.setdefault(own, []).append(item.nodeid)
         return report
+
+    def add(self, judged: list[Judged], nodeid: str) -> None:
+        """The verdicts of one test (of this process, or of an xdist worker's)."""
+        for judged_id, verdict, reason in judged:
+            self.verdicts.record(judged_id, verdict, reason)
+        self.tests.setdefault(judged[0][0], []).append(nodeid)
 
     def _judged(
         self, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None], own: str

@@ -109,6 +109,11 @@ DROPPED_INTERRUPT = """
 import signal
 
 
+def pytest_configure(config):
+    # Ctrl-C handled as in a terminal, whatever this test's own process inherited.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 class Dropped:
     def __del__(self):
         signal.raise_signal(signal.SIGINT)  # to this thread, before raise_signal returns

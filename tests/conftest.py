@@ -34,6 +34,17 @@ def client(reference: ReferenceServer) -> Iterator[RawClient]:
     raw.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One cache for every suite run of the session, of every worker (the parent of a
+    worker's base folder is common to all): Hypothesis' Unicode tables are computed once,
+    not in every run's fresh home folder (pytester gives each test its own HOME)."""
+    folder = tmp_path_factory.getbasetemp().parent / "kv-conformance-cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def no_thread_left_behind() -> Iterator[None]:
     before = set(threading.enumerate())

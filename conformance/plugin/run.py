@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 from _pytest import junitxml
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance.engine.clock import catch_interrupts
 from conformance.engine.config import ConfigError, Settings
@@ -37,6 +38,13 @@ LAST = (DURABILITY, RESTART)
 # Exit statuses: 0 conformant, 1 a requirement failed, 2 configuration or target trouble.
 EXIT_FAILED = 1
 EXIT_CONFIGURATION = 2
+
+
+def cache_directory(environ: Mapping[str, str]) -> Path:
+    """Where the suite may keep files between runs: $XDG_CACHE_HOME/kv-conformance, by
+    default ~/.cache/kv-conformance."""
+    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kv-conformance"
 
 
 def stop_for_configuration(sentence: str) -> NoReturn:
@@ -72,6 +80,11 @@ class KVRun:
             stop_for_configuration(str(error))
         run = cls(config, settings, Catalogue.load())
         config.pluginmanager.register(run, NAME)
+        # Hypothesis keeps what it computes once (its Unicode tables: 1.5 s for UTF-8, which
+        # schemathesis asks for) under its home directory, by default .hypothesis/ in the
+        # current one: a fresh checkout in CI would compute them again on every run, and the
+        # user's directory would keep the folder. No example database is used.
+        set_hypothesis_home_dir(cache_directory(os.environ) / "hypothesis")
         return run
 
     @classmethod
@@ -256,6 +269,7 @@ class KVRun:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self._restore_interrupts()
+        set_hypothesis_home_dir(None)
         if self.target is not None:
             self.target.close()
 

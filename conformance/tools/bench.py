@@ -185,6 +185,25 @@ def throughput(clients: int, operations: int, rounds: int) -> str:
     )
 
 
+def plugin_cost(runs: int) -> str:
+    """What the installed plugin adds to a pytest run that collects no conformance check:
+    the median wall time of a one-test run, with the plugin and with ``-p no:kv-conformance``."""
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "test_one.py").write_text("def test_one():\n    pass\n", "utf-8")
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_one.py"]
+        walls: dict[str, list[float]] = {"with": [], "without": []}
+        for _ in range(runs):  # interleaved, so that a noisy moment hits both
+            for name, extra in (("with", []), ("without", ["-p", "no:kv-conformance"])):
+                started = time.perf_counter()
+                subprocess.run([*command, *extra], cwd=folder, capture_output=True, check=True)
+                walls[name].append(time.perf_counter() - started)
+    with_plugin, without = (statistics.median(walls[name]) for name in ("with", "without"))
+    return (
+        f"  one-test pytest run    {with_plugin:.3f} s with the plugin, {without:.3f} s "
+        f"without; the plugin adds {with_plugin - without:+.3f} s (medians of {runs})"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m conformance.tools.bench", description=__doc__.split("\n\n")[0]
@@ -197,10 +216,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--throughput-rounds", type=int, default=3, help="throughput runs per client count"
     )
     parser.add_argument(
+        "--plugin-runs", type=int, default=10, help="one-test pytest runs, with and without"
+    )
+    parser.add_argument(
         "suite_args", nargs="*", help="more arguments for the suite runs (after --)"
     )
     args = parser.parse_args(argv)
     print(f"kv-conformance benchmark on {os.cpu_count()} CPUs; {args.rounds} rounds")
+    print("The plugin in a pytest run without conformance checks:")
+    print(plugin_cost(args.plugin_runs))
     rounds = []
     for number in range(1, args.rounds + 1):
         done = one_round(args.suite_args)

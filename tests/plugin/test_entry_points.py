@@ -49,7 +49,7 @@ def test_benchmark_prints_its_figures() -> None:
     result = subprocess.run(
         [
             *(sys.executable, "-m", "conformance.tools.bench", "--rounds=1", "--operations=20"),
-            "--throughput-rounds=2",
+            *("--throughput-rounds=2", "--plugin-runs=1"),
             *("--", "--kv-hold=0", "--kv-examples=5"),
         ],
         capture_output=True,
@@ -66,3 +66,4 @@ def test_benchmark_prints_its_figures() -> None:
         assert found, f"no {label!r} line"
         assert float(found.group(1)) > 0
     assert out.count(" clients: ") == 3  # throughput at 1, 8 and 50 clients
+    assert re.search(r"the plugin adds [-+][0-9.]+ s", out)

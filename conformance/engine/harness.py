@@ -66,12 +66,15 @@ class Harness:
     def concurrently(self, identities: Sequence[int], work: Callable[[Actor, str], None]) -> None:
         """Run ``work(actor, name)`` in one thread per entry of ``identities`` (the identity
         each thread acts as; names like A#1), each over a connection of its own, all released
-        at once; re-raise the first error. Their requests are this check's evidence too."""
+        at once; re-raise the first error. Their writes are this check's to clean up; of
+        their exchanges, the check keeps what it needs and names it with ``fail(steps=...)``
+        (interleaved, the last 30 of thousands would reproduce nothing)."""
         errors: list[BaseException] = []
         barrier = threading.Barrier(len(identities))
+        evidence = _WorkerEvidence(self)
 
         def main(identity: int, name: str) -> None:
-            actor = Actor(identity, self.target.client(identity), self.target.namespace, self)
+            actor = Actor(identity, self.target.client(identity), self.target.namespace, evidence)
             try:
                 barrier.wait(timeout=JOIN_GRACE_SECONDS)
                 work(actor, name)
@@ -190,3 +193,19 @@ class Harness:
     def cleanup(self) -> None:
         self.target.sweep(self.written)
         self.written.clear()
+
+
+class _WorkerEvidence:
+    """A concurrent worker's writes are its check's; its exchanges are kept by the check."""
+
+    def __init__(self, harness: Harness) -> None:
+        self._harness = harness
+
+    def note_write(self, entry: Entry) -> None:
+        self._harness.note_write(entry)
+
+    def record(self, exchange: Exchange) -> None:
+        pass
+
+    def no_answer(self, exchange: Exchange) -> NoReturn:
+        self._harness.no_answer(exchange)

@@ -23,7 +23,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
         "-k",
         CHECKS,
         *args,
-        timeout=120,
+        in_process=True,
     )
 
 

@@ -20,7 +20,7 @@ def server() -> Iterator[ReferenceServer]:
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return run_pytest(pytester, *args)
+    return run_pytest(pytester, *args, in_process=True)
 
 
 def assert_one_sentence(result: pytest.RunResult, sentence: str) -> None:

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow
 def test_two_workers_give_the_verdicts_of_a_serial_run(
     pytester: pytest.Pytester, faults: list[str]
 ) -> None:
-    args = ["--seed=8", "--kv-hold=1", *(f"--kv-reference-fault={f}" for f in faults)]
+    faulty = [f"--kv-reference-fault={f}" for f in faults]
+    args = ["--seed=8", "--kv-hold=1", "--kv-examples=15", *faulty]  # the fault matrix's budget
     serial = run_suite(pytester, *args)
     parallel = run_suite(pytester, *args, "-n", "2", "--html=report.html", "--self-contained-html")
     assert parallel.ret == serial.ret == (1 if faults else 0)

@@ -15,7 +15,7 @@ TOKENS = ["secret-token-alpha", "secret-token-bravo"]
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return run_pytest(pytester, "--seed", "5", *args)
+    return run_pytest(pytester, "--seed", "5", *args, in_process=True)
 
 
 @pytest.fixture

@@ -36,11 +36,16 @@ class SuiteRun:
         return {rid for rid, verdict in self.verdicts.items() if verdict in ("fail", "warn")}
 
 
-def run_pytest(pytester: pytest.Pytester, *args: str, timeout: float = 120) -> pytest.RunResult:
-    """pytest running the suite's checks (``--pyargs conformance.suite``) with ``args``."""
-    return pytester.runpytest_subprocess(
-        "--pyargs", "conformance.suite", "-p", "no:cacheprovider", *args, timeout=timeout
-    )
+def run_pytest(
+    pytester: pytest.Pytester, *args: str, timeout: float = 120, in_process: bool = False
+) -> pytest.RunResult:
+    """pytest running the suite's checks (``--pyargs conformance.suite``) with ``args``, in a
+    process of its own unless ``in_process`` (then ``timeout`` does not apply)."""
+    options = ["--pyargs", "conformance.suite", "-p", "no:cacheprovider", *args]
+    if in_process:
+        _import_what_the_suite_imports()
+        return pytester.runpytest_inprocess(*options)
+    return pytester.runpytest_subprocess(*options, timeout=timeout)
 
 
 @cache
@@ -64,20 +69,14 @@ def run_suite(pytester: pytest.Pytester, *args: str, in_process: bool = False) -
     summary = (
         Path(pytester.path) / f"summary-{len(list(Path(pytester.path).glob('summary-*')))}.json"
     )
-    options = [
-        "--pyargs",
-        "conformance.suite",
-        "-p",
-        "no:cacheprovider",
+    result = run_pytest(
+        pytester,
         "--assert=plain",  # as the kv-conformance command runs it (see conformance/cli.py)
         f"--kv-summary={summary}",
         *args,
-    ]
-    if in_process:
-        _import_what_the_suite_imports()
-        result = pytester.runpytest_inprocess(*options)
-    else:
-        result = pytester.runpytest_subprocess(*options, timeout=600)
+        timeout=600,
+        in_process=in_process,
+    )
     run = SuiteRun(ret=int(result.ret), stdout=result.stdout.str())
     if summary.exists():
         data = json.loads(summary.read_text(encoding="utf-8"))

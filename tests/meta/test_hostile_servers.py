@@ -19,7 +19,7 @@ from tests.support.suite_run import run_suite
 
 pytestmark = pytest.mark.slow
 
-LIMIT_SECONDS = 15  # long enough to reach every kind of check, short for a hanging server
+LIMIT_SECONDS = 12  # long enough to reach every kind of check, short for a hanging server
 # What the failure says about the request the fault hit.
 SAYS: dict[str, str] = {
     "hang-every-40th": "no answer (timed out)",

@@ -127,12 +127,9 @@ class RunRecord:
             counts.setdefault(entry.level, dict.fromkeys(VERDICTS, 0))[entry.verdict] += 1
         return counts
 
-    def suite_properties(self) -> list[tuple[str, object]]:
-        """The run's properties in JUnit XML."""
-        return suite_properties(self.settings)
-
 
 def suite_properties(settings: Settings) -> list[tuple[str, object]]:
+    """The run's properties in JUnit XML (the seed, the profile, the suite's version)."""
     return [
         ("kv_seed", settings.seed),
         ("kv_profile", settings.profile),

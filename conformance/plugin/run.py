@@ -119,9 +119,7 @@ class KVRun:
         if outside:
             self.config.hook.pytest_deselected(items=outside)
             items[:] = [item for item in items if item not in outside]
-        items.sort(
-            key=lambda item: LAST.index(rid) + 1 if (rid := requirement_id(item)) in LAST else 0
-        )
+        items.sort(key=_position)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.config.option.collectonly:

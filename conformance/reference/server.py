@@ -212,7 +212,10 @@ class _HTTPServer(ThreadingHTTPServer):
         self.errors: list[str] = []
         self.stopping = threading.Event()  # cuts short the transport faults' waits
         self._requests = 0
-        self._connections: dict[socket.socket, threading.Thread] = {}
+        self._connections: set[socket.socket] = set()  # open, to wake at close
+        # Connection threads not known to have ended. A thread outlives its connection's
+        # entry (shutdown_request comes before it returns), so the threads are kept apart.
+        self._serving: list[threading.Thread] = []  # (ThreadingMixIn has its own _threads)
         self._lock = threading.Lock()
         super().__init__(address, _Handler)
 
@@ -224,12 +227,14 @@ class _HTTPServer(ThreadingHTTPServer):
             daemon=True,
         )
         with self._lock:
-            self._connections[request] = thread
+            self._connections.add(request)
+            self._serving = [running for running in self._serving if running.is_alive()]
+            self._serving.append(thread)
         thread.start()
 
     def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
         with self._lock:
-            self._connections.pop(request, None)
+            self._connections.discard(request)
         super().shutdown_request(request)
 
     def next_request_number(self) -> int:
@@ -245,11 +250,12 @@ class _HTTPServer(ThreadingHTTPServer):
         """Wake every connection thread (idle keep-alive ones block in a read) and join it."""
         self.stopping.set()
         with self._lock:
-            connections = list(self._connections.items())
-        for sock, _ in connections:
+            connections = list(self._connections)
+            threads = list(self._serving)
+        for sock in connections:
             with contextlib.suppress(OSError):  # already closed by the peer
                 sock.shutdown(socket.SHUT_RDWR)
-        for _, thread in connections:
+        for thread in threads:
             thread.join(JOIN_TIMEOUT_SECONDS)
 
 

@@ -32,7 +32,6 @@ class RunClock:
     def __init__(
         self, max_duration: float | None, *, now: Callable[[], float] = time.monotonic
     ) -> None:
-        self.max_duration = max_duration
         self._now = now
         self._checks_end: float | None = None
         self._end: float | None = None

@@ -220,7 +220,7 @@ class KVRun:
         if interrupted:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
         elif exitstatus in (0, 1) and self.verdicts.by_requirement:
-            session.exitstatus = self._exit_status()
+            session.exitstatus = self._exit_status(self.record)
 
     def _facts(self) -> RunFacts | None:
         if self.target is not None:
@@ -239,13 +239,13 @@ class KVRun:
             for name, value in suite_properties(self.settings):
                 xml.add_global_property(name, value)
 
-    def _exit_status(self) -> int:
+    @staticmethod
+    def _exit_status(record: RunRecord) -> int:
         """1 if a requirement failed (with a baseline: a regression failed); 2 if nothing failed
         but something could not be judged (the setup, not the server); 0 otherwise."""
-        judged: list[str] = list(self.verdicts.by_requirement.values())
-        baseline = self.settings.baseline
-        if baseline is not None:
-            judged = [c.after for c in baseline.compare(self.verdicts.by_requirement).regressions]
+        judged: list[str] = [entry.verdict for entry in record.requirements]
+        if record.comparison is not None:
+            judged = [change.after for change in record.comparison.regressions]
         if "fail" in judged:
             return EXIT_FAILED
         if "error" in judged or "not tested" in judged:

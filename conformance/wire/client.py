@@ -185,9 +185,6 @@ class KVClient:
         if self._budget is not None:
             self._budget.check_cut_short(self.timeout, allowed)
 
-    def redact(self, text: str) -> str:
-        return self.redactor.redact(text)
-
     def close(self) -> None:
         self._connections.close()
         self._watchdog.close()

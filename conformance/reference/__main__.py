@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="switch on a named defect (repeatable); see --list-faults",
     )
+    parser.add_argument(
+        "--kv-path",
+        default=KV_PATH,
+        metavar="PATH",
+        help="serve the KV routes under PATH instead of upstream's; / serves them at the root "
+        "of the host, as mock servers do (default %(default)s)",
+    )
     parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
     parser.add_argument("--access-log", action="store_true", help="log each request to stderr")
     return parser
@@ -75,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not args.token:
         parser.error("give at least one --token, e.g. --token A --token B")
+    if not args.kv_path.startswith("/"):
+        parser.error(f"--kv-path must start with /, not {args.kv_path!r}")
     try:
         tokens = parse_token_specs(args.token, args.session_token)
         server = ReferenceServer(
@@ -84,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             access_log=args.access_log,
+            kv_path=args.kv_path,
         )
     except ValueError as error:
         parser.error(str(error))

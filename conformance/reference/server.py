@@ -276,6 +276,7 @@ class ReferenceServer:
         host: str = "127.0.0.1",
         port: int = 0,
         access_log: bool = False,
+        kv_path: str = KV_PATH,
     ) -> None:
         self.tokens = dict(tokens) if isinstance(tokens, Mapping) else parse_token_specs(tokens)
         self.faults = faults if isinstance(faults, Faults) else Faults.from_names(faults)
@@ -284,6 +285,7 @@ class ReferenceServer:
         self.store = open_store(store) if isinstance(store, str) else store
         self._address = (host, port)
         self._access_log = access_log
+        self.kv_path = kv_path.rstrip("/")  # "/" (the root) becomes ""
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -295,7 +297,7 @@ class ReferenceServer:
 
     @property
     def kv_url(self) -> str:
-        return self.url + KV_PATH
+        return self.url + self.kv_path
 
     @property
     def errors(self) -> list[str]:
@@ -326,7 +328,7 @@ class ReferenceServer:
     def _bind(self) -> _HTTPServer:
         if self._httpd is not None:
             raise RuntimeError("the reference server is already running")
-        service = KVService(self.tokens, self.store, self.faults)
+        service = KVService(self.tokens, self.store, self.faults, self.kv_path)
         self._httpd = _HTTPServer(self._address, service, access_log=self._access_log)
         return self._httpd
 

@@ -28,7 +28,6 @@ JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-_KV_ROOT = KV_PATH.encode() + b"/"
 _RESERVED = frozenset(b"?#[]@!$&'()*,;=")
 # How long the concurrency faults leave their race open: long enough for a suite's concurrent
 # clients to fall into it, short enough that sequential use never does.
@@ -58,9 +57,15 @@ class KVService:
     """Upstream's KV endpoints: routing, authentication, validation and storage."""
 
     def __init__(
-        self, tokens: Mapping[str, Identity], store: Store, faults: Faults | None = None
+        self,
+        tokens: Mapping[str, Identity],
+        store: Store,
+        faults: Faults | None = None,
+        kv_path: str = KV_PATH,
     ) -> None:
         self._tokens = dict(tokens)
+        # Upstream's path by default; "/" serves the routes at the root, as mock servers do.
+        self._kv_root = kv_path.rstrip("/").encode() + b"/"
         self._store = store
         self._faults = faults or Faults()
         self._deleted: set[tuple[Namespace, bytes]] = set()  # for the set-after-delete-lost fault
@@ -82,7 +87,7 @@ class KVService:
         if isinstance(route, Response):
             return route
         prefix, key = route
-        if f.no_prefix_route and route_has_prefix(request.target):
+        if f.no_prefix_route and self._route_has_prefix(request.target):
             return self._error(404, "404 page not found")
         if f.options_allowed and request.method == "OPTIONS":
             return Response(204, headers=(("Allow", ", ".join(METHODS)),))
@@ -136,6 +141,11 @@ class KVService:
 
     # -- routing and authentication ------------------------------------------------------
 
+    def _route_has_prefix(self, target: bytes) -> bool:
+        """True for the prefix route: two segments after the KV root, once decoded."""
+        path = unquote_to_bytes(target.partition(b"?")[0])
+        return path.startswith(self._kv_root) and b"/" in path[len(self._kv_root) :]
+
     def _route(self, target: bytes) -> tuple[bytes, bytes] | Response:
         """(prefix, key) of a KV URL, matched on the decoded path as upstream's router does."""
         if target.startswith((b"http://", b"https://")):  # absolute-form request-target
@@ -144,9 +154,9 @@ class KVService:
         if _BAD_ESCAPE.search(path):
             return self._error(400, "400 Bad Request")
         decoded = unquote_to_bytes(path)
-        if not decoded.startswith(_KV_ROOT):
+        if not decoded.startswith(self._kv_root):
             return self._error(404, "404 page not found")
-        parts = decoded[len(_KV_ROOT) :].split(b"/")
+        parts = decoded[len(self._kv_root) :].split(b"/")
         if len(parts) > 2 or not all(parts):
             return self._error(404, "404 page not found")
         prefix, key = (b"", parts[0]) if len(parts) == 1 else (parts[0], parts[1])
@@ -361,12 +371,6 @@ def _as_double(literal: str) -> float | int:
     """An integer as a JavaScript server would keep it: a double, printed without '.0'."""
     number = float(literal)
     return int(number) if number.is_integer() and abs(number) < 1e21 else number
-
-
-def route_has_prefix(target: bytes) -> bool:
-    """True for the prefix route: two segments after the KV root, once decoded."""
-    path = unquote_to_bytes(target.partition(b"?")[0])
-    return path.startswith(_KV_ROOT) and b"/" in path[len(_KV_ROOT) :]
 
 
 def _text(raw: bytes) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +12,7 @@ from conformance.engine.baseline import Baseline, BaselineError
 from conformance.engine.requirements import PROFILES
 from conformance.reference.faults import Faults
 from conformance.wire.client import DEFAULT_KV_PATH, DEFAULT_TIMEOUT
+from conformance.wire.network import NetworkError, NetworkOptions
 
 DEFAULT_EXAMPLES = 40
 THOROUGH_EXAMPLES = 500
@@ -48,6 +49,8 @@ class Settings:
     hold_seconds: float = DEFAULT_HOLD_SECONDS
     restart_command: str | None = None  # --restart-cmd: run between writes and reads (RST-01)
     max_duration: float | None = None  # --max-duration: seconds for the whole run
+    # Trust, client certificate and proxy (options first, then the environment).
+    network: NetworkOptions = field(default_factory=NetworkOptions)
 
     @property
     def embedded(self) -> bool:
@@ -61,6 +64,7 @@ class Settings:
         if not tokens and environ.get("KV_TOKENS"):
             tokens = tuple(t.strip() for t in environ["KV_TOKENS"].split(",") if t.strip())
         profile = option("kv_profile") or environ.get("KV_PROFILE") or "core"
+        kv_path = option("kv_path")
         seed = option("kv_seed")
         thorough = bool(option("kv_thorough"))
         default_examples = THOROUGH_EXAMPLES if thorough else DEFAULT_EXAMPLES
@@ -68,7 +72,7 @@ class Settings:
             target_url=target_url.rstrip("/") if target_url else None,
             tokens=tokens,
             profile=profile,
-            kv_path="/" + (option("kv_path") or DEFAULT_KV_PATH).strip("/"),
+            kv_path=_kv_path(DEFAULT_KV_PATH if kv_path is None else kv_path),
             timeout=float(option("kv_timeout") or DEFAULT_TIMEOUT),
             strict=bool(option("kv_strict")),
             seed=int(seed) if seed is not None else secrets.randbelow(2**32),
@@ -88,8 +92,22 @@ class Settings:
             ),
             restart_command=option("kv_restart_cmd") or None,
             max_duration=option("kv_max_duration"),
+            network=NetworkOptions.from_sources(
+                ca_bundle=option("kv_ca_bundle"),
+                insecure=bool(option("kv_insecure")),
+                client_cert=option("kv_client_cert"),
+                client_key=option("kv_client_key"),
+                proxy=option("kv_proxy"),
+                environ=environ,
+            ),
         )
         settings.validate()
+        network_options = ("kv_ca_bundle", "kv_insecure", "kv_client_cert", "kv_proxy")
+        if settings.embedded and any(option(name) for name in network_options):
+            raise ConfigError(
+                "--kv-ca-bundle, --kv-insecure, --kv-client-cert and --kv-proxy apply to a "
+                "server given by --target-url; the embedded server is reached directly"
+            )
         return settings
 
     def validate(self) -> None:
@@ -98,11 +116,20 @@ class Settings:
                 f"unknown profile {self.profile!r}: use --profile core or --profile mattermost"
             )
         if self.target_url is not None:
-            scheme = urlsplit(self.target_url).scheme
-            if scheme not in ("http", "https") or not urlsplit(self.target_url).netloc:
+            parts = urlsplit(self.target_url)
+            # Never echo credentials someone put in the URL.
+            shown = self.target_url.replace(parts.netloc, parts.netloc.rpartition("@")[2])
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(f"--target-url must be an http:// or https:// URL, not {shown!r}")
+            if parts.query or parts.fragment or "@" in parts.netloc:
                 raise ConfigError(
-                    f"--target-url must be an http:// or https:// URL, not {self.target_url!r}"
+                    "--target-url must be the site's base URL, without a query, fragment or "
+                    f"user name (the tokens authenticate): not {shown!r}"
                 )
+            try:
+                self.network.check()
+            except NetworkError as error:
+                raise ConfigError(str(error)) from None
             if not self.tokens:
                 raise ConfigError(
                     "give the tokens of two different users of your server: "
@@ -132,6 +159,23 @@ class Settings:
                 f"the baseline {self.baseline.path} is of the {self.baseline.profile} profile: "
                 f"run with --profile {self.baseline.profile}, or take a new baseline"
             )
+
+
+def _kv_path(given: str) -> str:
+    """The KV routes' path, "" for the root of the host; a path that cannot work is an error."""
+    path = given.strip()
+    bad = (
+        not path.startswith("/")
+        or "//" in path
+        or any(c in path for c in "?# \t")
+        or any(s in (".", "..") for s in path.split("/"))
+    )
+    if bad:
+        raise ConfigError(
+            f"--kv-path must be an absolute path such as {DEFAULT_KV_PATH}, or / for the KV "
+            f"routes at the root of the host; not {given!r}"
+        )
+    return path.rstrip("/")
 
 
 def _load_baseline(path: str | None) -> Baseline | None:

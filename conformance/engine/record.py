@@ -114,6 +114,16 @@ class RunRecord:
         return "embedded reference server" if self.settings.embedded else self.facts.base_url
 
     @property
+    def warnings(self) -> list[str]:
+        """What every report says above its verdict."""
+        if not self.settings.embedded and self.settings.network.insecure:
+            return [
+                "TLS certificates were not verified (--kv-insecure): the server's identity "
+                "was not checked in this run"
+            ]
+        return []
+
+    @property
     def tokens(self) -> list[str]:
         return [f"${token_variable(i)}" for i in range(self.facts.identities)]
 

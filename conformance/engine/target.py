@@ -12,7 +12,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
+from conformance.engine import preflight
 from conformance.engine.actor import IDENTITY_NAMES, Actor, Evidence, token_variable
 from conformance.engine.clock import RunClock
 from conformance.engine.config import ConfigError, Settings
@@ -20,9 +22,11 @@ from conformance.engine.embedded import EmbeddedServer
 from conformance.engine.failures import OutOfTime
 from conformance.engine.latency import Latencies
 from conformance.engine.namespace import Entry, RunNamespace
+from conformance.engine.preflight import Place
 from conformance.engine.requirements import Catalogue
 from conformance.wire.client import KVClient
 from conformance.wire.exchange import Exchange
+from conformance.wire.network import Network
 
 Capability = Literal["prefix", "put"]
 PREFIX = "p"  # the 1-byte prefix used where the prefix route is exercised
@@ -55,6 +59,8 @@ class Target:
         self._capabilities: dict[Capability, bool] = {}
         self.base_url = settings.target_url or ""
         self.tokens: tuple[str, ...] = settings.tokens
+        # One TLS context and proxy choice for every client; the embedded server: direct.
+        self.network = Network() if settings.embedded else Network(settings.network)
         self.clients: list[KVClient] = []  # one per identity, for the run's sequential requests
         self.latencies = Latencies()
         self.started = time.time()
@@ -80,6 +86,13 @@ class Target:
             self._preflight(index)
 
     @property
+    def proxy(self) -> str | None:
+        """The proxy the run's requests go through, as it may be shown (credentials hidden)."""
+        parts = urlsplit(self.base_url)
+        proxy = self.network.proxy_for(parts.scheme, parts.hostname or "")
+        return proxy.shown if proxy is not None else None
+
+    @property
     def marker(self) -> str:
         return self.namespace.marker
 
@@ -94,6 +107,7 @@ class Target:
             secrets={token: token_variable(i) for i, token in enumerate(self.tokens)},
             on_exchange=self.observe,
             budget=self.clock,
+            network=self.network,
         )
 
     def actor(self, index: int, evidence: Evidence | None = None) -> Actor:
@@ -139,32 +153,28 @@ class Target:
         return exchange.status not in unsupported
 
     def _preflight(self, index: int) -> None:
-        """One set and delete per identity: is anything there, at that path, taking the token?"""
+        """One set and delete per identity: is a KV API there, at that path, taking the token?"""
         key = self.new_key("-preflight")
-        exchange = self.actor(index).send("POST", key, body=b"true")
-        where = f"{self.base_url}{self.settings.kv_path}"
+        actor = self.actor(index)
+        exchange = actor.send("POST", key, body=b"true")
+        place = Place(self.base_url, self.settings.kv_path, self.proxy, self.settings.timeout)
         if exchange.status is None:
-            raise ConfigError(
-                f"nothing answers at {self.base_url} ({exchange.error}); start the server or "
-                "correct --target-url"
-            )
-        if exchange.status in (301, 302, 303, 307, 308):
-            location = exchange.response_headers.get("location", "?")
-            raise ConfigError(
-                f"{where} redirects to {location}; give the final address as --target-url "
-                "(the suite never follows redirects, so tokens never reach another host)"
-            )
-        if exchange.status in (404, 405):
-            raise ConfigError(
-                f"{where}/{{key}} answered {exchange.status} to a set; check --target-url "
-                f"(the site's base URL) and --kv-path (now {self.settings.kv_path})"
-            )
-        if exchange.status in (401, 403):
-            raise ConfigError(
-                f"the server rejected token {IDENTITY_NAMES[index]} ({exchange.status}); pass "
-                "tokens it accepts with --token"
-            )
+            raise ConfigError(preflight.unanswered(exchange, place))
+        problem = preflight.not_a_kv_api(
+            exchange,
+            place,
+            IDENTITY_NAMES[index],
+            actor.client.redactor.redact,
+            lambda: self._is_mattermost(actor),
+        )
+        if problem is not None:
+            raise ConfigError(problem)
         self.sweep({(index, "", key)})
+
+    def _is_mattermost(self, actor: Actor) -> bool:
+        # The marker in the query keeps the address inside the run's namespace guard.
+        url = f"{self.base_url}{preflight.MATTERMOST_PING}?kv-conformance={self.marker}"
+        return preflight.mattermost_ping(actor.send("GET", self.marker, url=url))
 
     def plant_early_entries(self) -> None:
         """Write a few entries per identity and route now; DUR-01 reads them at the end."""

@@ -36,7 +36,41 @@ def add_options(parser: pytest.Parser) -> None:
         dest="kv_path",
         metavar="PATH",
         help="path of the KV routes under the base URL "
-        "(default /plugins/com.mattermost.apps/api/v1/kv)",
+        "(default /plugins/com.mattermost.apps/api/v1/kv; / for routes at the root of the host)",
+    )
+    group.addoption(
+        "--kv-ca-bundle",
+        dest="kv_ca_bundle",
+        metavar="PATH",
+        help="PEM file of the CA(s) to trust for an https target, and no others. Without it: "
+        "the system's trust store and each bundle REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or "
+        "SSL_CERT_FILE names",
+    )
+    group.addoption(
+        "--kv-insecure",
+        dest="kv_insecure",
+        action="store_true",
+        help="do not verify the server's TLS certificate; every report then says so at the top",
+    )
+    group.addoption(
+        "--kv-client-cert",
+        dest="kv_client_cert",
+        metavar="PATH",
+        help="PEM client certificate for mutual TLS (the key in it, or in --kv-client-key)",
+    )
+    group.addoption(
+        "--kv-client-key",
+        dest="kv_client_key",
+        metavar="PATH",
+        help="PEM private key (unencrypted) of --kv-client-cert",
+    )
+    group.addoption(
+        "--kv-proxy",
+        dest="kv_proxy",
+        metavar="URL",
+        help="HTTP proxy for every request (http://[user:password@]host:port; https goes "
+        "through it with CONNECT), or 'none' to connect directly. Default: HTTPS_PROXY, "
+        "HTTP_PROXY, ALL_PROXY and NO_PROXY, as curl reads them",
     )
     group.addoption(
         "--kv-timeout",

@@ -139,6 +139,10 @@ class KVRun:
         where = "embedded reference server" if settings.embedded else "target"
         faults = settings.reference_faults
         with_faults = f" with faults {', '.join(faults)}" if faults else ""
+        if self.target.proxy is not None:
+            with_faults += f" via proxy {self.target.proxy}"
+        if not settings.embedded and settings.network.insecure:
+            with_faults += " (TLS certificates NOT verified: --kv-insecure)"
         return (
             f"kv-conformance: {where} {self.target.base_url}{with_faults}, profile "
             f"{settings.profile}, seed {settings.seed} (rerun with --seed {settings.seed}), "

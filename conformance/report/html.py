@@ -60,6 +60,25 @@ STYLE = (
 )
 
 
+def _network_rows(record: RunRecord) -> list[tuple[str, str]]:
+    network = record.settings.network.describe()
+    options = record.settings.network
+    trust = (
+        "NOT VERIFIED (--kv-insecure)"
+        if options.insecure
+        else f"{options.ca_bundle} only (--kv-ca-bundle)"
+        if options.ca_bundle
+        else "the system's trust store"
+        + "".join(f", {path} ({name})" for name, path in options.environment_cas)
+    )
+    proxies = network["proxies"]
+    assert isinstance(proxies, dict)
+    proxy = ", ".join(f"{scheme}: {url}" for scheme, url in proxies.items()) or "none"
+    if network["no_proxy"]:
+        proxy += f" (not for {network['no_proxy']})"
+    return [("TLS certificates", trust), ("Proxy", proxy)]
+
+
 def render(record: RunRecord) -> list[str]:
     """The record as HTML fragments: verdict, configuration, counts, matrix, latency."""
     settings = record.settings
@@ -75,10 +94,15 @@ def render(record: RunRecord) -> list[str]:
             else []
         ),
         *([("Baseline", settings.baseline.path)] if settings.baseline else []),
+        *([] if settings.embedded else _network_rows(record)),
         ("Started", record.started),
         ("Duration", f"{record.duration_seconds} s"),
     ]
     return [
+        *(
+            f'<p class="kv-warning" style="color:#9a6700"><b>Warning:</b> {escape(text)}.</p>'
+            for text in record.warnings
+        ),
         f'<h2 id="kv-verdict" style="color:{colour}">{escape(record.verdict)}</h2>',
         *(
             [

@@ -18,6 +18,8 @@ def as_json(record: RunRecord) -> dict[str, Any]:
         "suite": "kv-conformance",
         "suite_version": record.suite_version,
         "verdict": record.verdict,
+        # Said first, as in every report: certificates were not checked.
+        "warnings": record.warnings,
         "complete": record.complete,
         "incomplete_reason": record.incomplete_reason,
         "cleanup": {
@@ -27,7 +29,7 @@ def as_json(record: RunRecord) -> dict[str, Any]:
         "configuration": {
             "target": record.target,
             "base_url": record.facts.base_url,
-            "kv_path": settings.kv_path,
+            "kv_path": settings.kv_path or "/",
             "profile": settings.profile,
             "tokens": record.tokens,
             "timeout_seconds": settings.timeout,
@@ -36,6 +38,7 @@ def as_json(record: RunRecord) -> dict[str, Any]:
             "examples": settings.examples,
             "reference_faults": list(settings.reference_faults),
             "baseline": settings.baseline.path if settings.baseline else None,
+            "network": None if settings.embedded else settings.network.describe(),
         },
         "started": record.started,
         "duration_seconds": record.duration_seconds,

@@ -26,7 +26,7 @@ def verdict_lines(record: RunRecord) -> list[str]:
 def closing_lines(record: RunRecord) -> list[Line]:
     """The run's verdict and what to do next: incomplete, cleanup, seed, baseline, tokens."""
     settings = record.settings
-    lines: list[Line] = []
+    lines: list[Line] = [Line(f"Warning: {text}.", bold=True) for text in record.warnings]
     if record.incomplete_reason:
         lines.append(Line(f"Incomplete run: {record.incomplete_reason}."))
     counts = ", ".join(f"{record.count(v)} {v}" for v in VERDICTS if record.count(v))

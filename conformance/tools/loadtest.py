@@ -13,7 +13,10 @@ them. Two invariants are checked on every read and reported as Locust failures:
 - no cross-identity read: the other identity reading one of these keys finds it absent.
 
 Locust exits with status 1 when any request failed. When a user stops it deletes its keys.
-``KV_PATH`` changes the KV routes' path (default as upstream).
+``KV_PATH`` changes the KV routes' path (default as upstream). The server is reached as by the
+suite: the proxy variables (``HTTPS_PROXY``, ``NO_PROXY``, ...; ``KV_PROXY`` overrides them)
+and the CA variables (``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``; ``KV_CA_BUNDLE`` for its CAs
+only) are honoured.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from locust import User, constant, events, task
 from conformance.engine.concurrency import body_for, read_value
 from conformance.wire.client import DEFAULT_KV_PATH, KVClient
 from conformance.wire.exchange import Exchange
+from conformance.wire.network import Network, NetworkOptions
 
 KEYS_PER_USER = 8
 ABSENT = None
@@ -53,8 +57,20 @@ class KVUser(User):
         kv_path = os.environ.get("KV_PATH", DEFAULT_KV_PATH)
         secrets_shown = {tokens[0]: "KV_TOKEN", tokens[1]: "KV_TOKEN_B"}
         host = self.host or ""
-        self.client = KVClient(host, mine, kv_path=kv_path, secrets=secrets_shown)
-        self.other = KVClient(host, other, kv_path=kv_path, secrets=secrets_shown)
+        network = Network(
+            NetworkOptions.from_sources(
+                ca_bundle=os.environ.get("KV_CA_BUNDLE"),
+                insecure=False,
+                client_cert=None,
+                client_key=None,
+                proxy=os.environ.get("KV_PROXY"),
+                environ=os.environ,
+            )
+        )
+        self.client, self.other = (
+            KVClient(host, token, kv_path=kv_path, secrets=secrets_shown, network=network)
+            for token in (mine, other)
+        )
         marker = f"kvc-load-{secrets.token_hex(4)}"
         self.keys = [f"{marker}-{n}" for n in range(KEYS_PER_USER)]
         self.model: dict[str, str | None] = dict.fromkeys(self.keys, ABSENT)

@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, Final, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from conformance.wire.exchange import Exchange, Redactor
+from conformance.wire.network import Network
 from conformance.wire.transport import MAX_ANSWER_BYTES, Connections, NoAnswer, Watchdog
 
 DEFAULT_KV_PATH: Final = "/plugins/com.mattermost.apps/api/v1/kv"
@@ -63,17 +64,21 @@ class KVClient:
         secrets: Mapping[str, str] | None = None,
         on_exchange: Callable[[Exchange], None] | None = None,
         budget: Budget | None = None,
+        network: Network | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.kv_path = "/" + kv_path.strip("/")
+        # "/" (the routes at the root of the host) becomes "": URLs are kv_root + "/" + key.
+        self.kv_path = kv_path.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.network = network or Network()  # default: direct, the system's trust store
         # Every secret the client may send, mapped to the variable that stands for it.
-        self.redactor = Redactor({token: token_variable, **(secrets or {})})
+        self.redactor = Redactor({token: token_variable, **self.network.secrets, **(secrets or {})})
         self._on_exchange = on_exchange
         self._budget = budget  # the run's clock (--max-duration), if any
         self._watchdog = Watchdog("kv-watchdog")
-        self._connections = Connections(self._watchdog)
+        self._connections = Connections(self._watchdog, self.network)
+        self._routes: dict[str, tuple[str, ...]] = {}  # curl options by scheme://host:port
 
     # -- the Go driver's calls -----------------------------------------------------------
 
@@ -144,7 +149,7 @@ class KVClient:
         sent.update(headers or {})
         target = url or self.url(key, prefix)
         started = time.perf_counter()
-        request = self.redactor.request(method, target, sent, body)
+        request = self.redactor.request(method, target, sent, body, self._route(target))
         exchange = self._exchange(
             request, method=method, target=target, headers=sent, body=body, started=started
         )
@@ -171,15 +176,31 @@ class KVClient:
             )
         except NoAnswer as error:
             self._check_cut_short(allowed)
-            return replace(request, error=str(error), seconds=time.perf_counter() - started)
+            return replace(
+                request,
+                error=str(error),
+                error_kind=error.kind,
+                seconds=time.perf_counter() - started,
+            )
         seconds = time.perf_counter() - started
         if answer.problem is not None:
             self._check_cut_short(allowed)
             # Not a usable answer: shown as no answer, with what went wrong.
             return replace(
-                request, error=f"{answer.problem} (after status {answer.status})", seconds=seconds
+                request,
+                error=f"{answer.problem} (after status {answer.status})",
+                error_kind="unusable",
+                seconds=seconds,
             )
         return self.redactor.answer(request, answer.status, answer.headers, answer.body, seconds)
+
+    def _route(self, url: str) -> tuple[str, ...]:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        route = self._routes.get(origin)
+        if route is None:
+            route = self._routes[origin] = self.network.curl_options(url)
+        return route
 
     def _check_cut_short(self, allowed: float) -> None:
         if self._budget is not None:

@@ -31,8 +31,12 @@ class Exchange:
     response_headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
     response_body: bytes = b""
     error: str | None = None
+    # Why no answer came, as a word the preflight explains (see wire.transport.NoAnswer).
+    error_kind: str | None = None
     seconds: float = 0.0
     body_preview: str = ""  # the response body, trimmed and redacted, for messages
+    # curl options that reach the server as the suite did: proxy, CA bundle, certificate.
+    route: tuple[str, ...] = ()
 
     @property
     def content_type(self) -> str | None:
@@ -50,7 +54,7 @@ class Exchange:
 
     def curl(self) -> str:
         """A shell command that sends the same request; secrets stay ``$VARIABLES``."""
-        words = ["curl", "-sS", "-i", "-X", self.method]
+        words = ["curl", "-sS", "-i", *self.route, "-X", self.method]
         for name, value in self.request_headers:
             header = f"{name}: {value}"
             # Double quotes let the shell expand $KV_TOKEN; everything else is quoted safely.
@@ -73,11 +77,12 @@ class Exchange:
 
     def variables(self) -> list[str]:
         """The shell variables its curl line needs (``$KV_TOKEN``, ...)."""
+        values = [value for _, value in self.request_headers] + list(self.route)
         return [
             word.strip('"')
-            for _, value in self.request_headers
+            for value in values
             for word in value.split()
-            if word.startswith("$")
+            if word.strip('"').startswith("$")
         ]
 
 
@@ -93,7 +98,12 @@ class Redactor:
         return text
 
     def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        route: tuple[str, ...] = (),
     ) -> Exchange:
         """A request as it may be shown: secrets in the URL and credentials redacted."""
         return Exchange(
@@ -105,6 +115,7 @@ class Redactor:
                 for name, value in headers.items()
             ),
             request_body=body,
+            route=route,
         )
 
     def answer(

@@ -26,6 +26,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from conformance import __version__
+from conformance.wire.network import Network, Proxy
 
 POLL_SECONDS = 0.1
 # A value is at most 8 KiB; an answer this long is a server defect, and is not read further.
@@ -96,20 +97,26 @@ class Answer:
 
 
 class NoAnswer(Exception):
-    """No status line and headers arrived; the message says why, briefly."""
+    """No status line and headers arrived; the message says why, briefly, and ``kind`` names
+    the cause in one word for the preflight (see ``classify``)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class Connections:
     """Keep-alive HTTP/1.1 connections, one per origin, each request under the watchdog.
 
     Not thread-safe: each thread uses its own client. Redirects are never followed (http.client
-    has no such feature), and nothing comes from the environment: no proxy, no .netrc.
+    has no such feature). Trust and proxy come from the ``Network`` (itself read once from the
+    options and the environment); nothing else does: no .netrc.
     """
 
-    def __init__(self, watchdog: Watchdog) -> None:
+    def __init__(self, watchdog: Watchdog, network: Network) -> None:
         self._watchdog = watchdog
+        self._network = network
         self._open: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
-        self._tls: ssl.SSLContext | None = None
 
     def send(
         self,
@@ -125,11 +132,18 @@ class Connections:
         parts = urlsplit(url)
         origin = (parts.scheme, parts.hostname or "", parts.port or _DEFAULT_PORTS[parts.scheme])
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        proxy = self._network.proxy_for(origin[0], origin[1])
+        sent = {**_ALWAYS, **headers}
+        if proxy is not None and origin[0] == "http":
+            # A plain-HTTP request through a proxy names the whole URL; https is tunnelled.
+            target = f"http://{parts.netloc}{target}"
+            if proxy.authorization:
+                sent["Proxy-Authorization"] = proxy.authorization
         finish_by = time.monotonic() + timeout
         self._watchdog.begin(finish_by)
         try:
             try:
-                connection = self._connection(origin, timeout)
+                connection = self._connection(origin, proxy, timeout)
                 if connection.sock is None:
                     connection.connect()
                 connection.sock.settimeout(timeout)
@@ -137,15 +151,16 @@ class Connections:
                 # A server may answer (413, say) and close before reading all of a body; its
                 # answer is still there to read (urllib3 does the same).
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    connection.request(method, target, body=body, headers={**_ALWAYS, **headers})
+                    connection.request(method, target, body=body, headers=sent)
                 response = connection.getresponse()
             except (OSError, http.client.HTTPException) as error:
                 self._drop(origin)
-                raise NoAnswer(self._cause(error, timeout)) from error
+                kind, cause = self._cause(error, timeout, proxy)
+                raise NoAnswer(cause, kind) from error
             try:
                 answer = _read(response, finish_by, max_bytes)
             except (OSError, http.client.HTTPException) as error:
-                answer = Answer(response.status, {}, b"", self._cause(error, timeout))
+                answer = Answer(response.status, {}, b"", self._cause(error, timeout, proxy)[1])
         except BaseException:
             # Interrupted (Ctrl-C; Locust kills users mid-request when a load test ends): the
             # connection is in the middle of an exchange and cannot carry the next one.
@@ -157,13 +172,17 @@ class Connections:
             self._drop(origin)  # the rest of that answer would be read as the next one
         return answer
 
-    def _cause(self, error: BaseException, timeout: float) -> str:
+    def _cause(self, error: BaseException, timeout: float, proxy: Proxy | None) -> tuple[str, str]:
         if self._watchdog.fired:
-            return f"no complete answer within {timeout:g} s"
-        return describe(error)
+            return "timeout", f"no complete answer within {timeout:g} s"
+        kind, cause = classify(error)
+        if proxy is not None and kind in ("refused", "dns"):
+            # Only the proxy is connected to: the server's own name is the proxy's to find.
+            return "proxy-unreachable", f"{cause}, at the proxy {proxy.host}:{proxy.port}"
+        return kind, cause
 
     def _connection(
-        self, origin: tuple[str, str, int], timeout: float
+        self, origin: tuple[str, str, int], proxy: Proxy | None, timeout: float
     ) -> http.client.HTTPConnection:
         connection = self._open.get(origin)
         if connection is not None and connection.sock is not None and _dropped(connection.sock):
@@ -171,14 +190,19 @@ class Connections:
             connection.close()
         if connection is None:
             scheme, host, port = origin
+            near, near_port = (host, port) if proxy is None else (proxy.host, proxy.port)
             if scheme == "https":
-                if self._tls is None:
-                    self._tls = ssl.create_default_context()
                 connection = http.client.HTTPSConnection(
-                    host, port, timeout=timeout, context=self._tls
+                    near, near_port, timeout=timeout, context=self._network.context
                 )
+                if proxy is not None:
+                    # CONNECT through the proxy; TLS (and its name check) is with the server.
+                    tunnel = {"Proxy-Authorization": proxy.authorization or ""}
+                    connection.set_tunnel(
+                        host, port, headers=tunnel if proxy.authorization else None
+                    )
             else:
-                connection = http.client.HTTPConnection(host, port, timeout=timeout)
+                connection = http.client.HTTPConnection(near, near_port, timeout=timeout)
             self._open[origin] = connection
         connection.timeout = timeout
         return connection
@@ -196,28 +220,64 @@ class Connections:
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 # http.client adds Host, Content-Length and Accept-Encoding: identity itself.
 _ALWAYS: Final = {"User-Agent": USER_AGENT}
-_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
-    (ConnectionRefusedError, "connection refused"),
+_CAUSES: tuple[tuple[type[BaseException], str, str], ...] = (
+    (ConnectionRefusedError, "refused", "connection refused"),
     # RemoteDisconnected (closed before any answer) is a ConnectionResetError too.
-    (ConnectionResetError, "connection reset by the server"),
-    (socket.gaierror, "host name not found"),
-    (TimeoutError, "timed out"),
-    (http.client.IncompleteRead, "the answer was cut off"),
-    (http.client.LineTooLong, "a line of the answer's head was too long"),
-    (http.client.BadStatusLine, "the answer did not start with an HTTP status line"),
-    (ssl.SSLError, "the TLS handshake failed"),
+    (ConnectionResetError, "reset", "connection reset by the server"),
+    (socket.gaierror, "dns", "host name not found"),
+    (TimeoutError, "timeout", "timed out"),
+    (http.client.IncompleteRead, "cut-off", "the answer was cut off"),
+    (http.client.LineTooLong, "garbled", "a line of the answer's head was too long"),
+    (http.client.BadStatusLine, "garbled", "the answer did not start with an HTTP status line"),
 )
+# OpenSSL's certificate verification codes (X509_V_ERR_*) by what they mean to a user.
+_EXPIRED_CODES: Final = frozenset({9, 10})  # not yet valid, expired
+_NAME_MISMATCH_CODES: Final = frozenset({62, 64})  # host name, IP address
+# Fragments of OpenSSL's reasons (ssl.SSLError.reason) for a failed handshake.
+_PLAIN_HTTP_REASONS: Final = ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE")
+_PROTOCOL_REASONS: Final = ("PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL", "NO_PROTOCOLS", "VERSION")
+_CLIENT_CERT_REASONS: Final = ("CERTIFICATE_REQUIRED", "BAD_CERTIFICATE", "UNKNOWN_CA")
 
 
 def describe(error: BaseException) -> str:
     """A short cause: library messages are long and name internals."""
+    return classify(error)[1]
+
+
+def classify(error: BaseException) -> tuple[str, str]:
+    """The cause of a failed exchange: a kind (one word, for the preflight) and a short text."""
     cause: BaseException | None = error
     while cause is not None:
-        for kind, text in _CAUSES:
+        if isinstance(cause, ssl.SSLError):
+            return _tls_cause(cause)
+        if isinstance(cause, OSError) and str(cause).startswith("Tunnel connection failed"):
+            # http.client's CONNECT: "Tunnel connection failed: 407 Proxy Authentication ..."
+            status = str(cause).partition(":")[2].strip()
+            return "proxy-refused", f"the proxy refused the tunnel ({status})"
+        for kind, name, text in _CAUSES:
             if isinstance(cause, kind):
-                return text
+                return name, text
         cause = cause.__cause__ or cause.__context__ or _first_arg_exception(cause)
-    return type(error).__name__
+    return "other", type(error).__name__
+
+
+def _tls_cause(error: ssl.SSLError) -> tuple[str, str]:
+    if isinstance(error, ssl.SSLCertVerificationError):
+        detail = error.verify_message or error.reason or "verification failed"
+        if error.verify_code in _EXPIRED_CODES:
+            return "tls-expired", f"the server's certificate is out of date ({detail})"
+        if error.verify_code in _NAME_MISMATCH_CODES:
+            return "tls-name", f"the server's certificate is for another name ({detail})"
+        return "tls-untrusted", f"the server's certificate is not trusted ({detail})"
+    reason = (error.reason or "").upper()
+    detail = (error.reason or str(error)).lower().replace("_", " ")
+    if any(fragment in reason for fragment in _PLAIN_HTTP_REASONS):
+        return "tls-plain", f"the server did not speak TLS ({detail})"
+    if any(fragment in reason for fragment in _CLIENT_CERT_REASONS):
+        return "tls-client-cert", f"the server refused the TLS client ({detail})"
+    if any(fragment in reason for fragment in _PROTOCOL_REASONS):
+        return "tls-protocol", f"no TLS version in common ({detail})"
+    return "tls", f"the TLS handshake failed ({detail})"
 
 
 def _first_arg_exception(error: BaseException) -> BaseException | None:

@@ -20,6 +20,9 @@ from tests.support.suite_run import run_suite
 pytestmark = pytest.mark.slow
 
 LIMIT_SECONDS = 12  # long enough to reach every kind of check, short for a hanging server
+# The run ends near its limit; on a loaded machine it was seen 0.5 s past it (the cleanup and
+# the reports after the deadline). A server that holds the run would take minutes.
+BOUND_SECONDS = LIMIT_SECONDS * 1.5
 # What the failure says about the request the fault hit.
 SAYS: dict[str, str] = {
     "hang-every-40th": "no answer (timed out)",
@@ -60,7 +63,7 @@ def test_transport_fault_fails_the_run_without_breaking_the_suite(
     assert "Traceback" not in run.stdout
     summaries = sorted(Path(pytester.path).glob("summary-*.json"))
     summary = json.loads(summaries[-1].read_text(encoding="utf-8"))
-    # Every requirement of the profile has a verdict, and the run kept within its limit.
+    # Every requirement of the profile has a verdict, and the run was bounded by its limit.
     assert len(summary["requirements"]) == 30
-    assert summary["duration_seconds"] <= LIMIT_SECONDS
+    assert summary["duration_seconds"] <= BOUND_SECONDS
     assert "NOT CONFORMANT" in (Path(pytester.path) / "report.html").read_text("utf-8")

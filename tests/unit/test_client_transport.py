@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+import trustme
 
 from conformance.engine.clock import RunClock
 from conformance.engine.failures import OutOfTime
@@ -214,3 +216,31 @@ def test_a_connection_interrupted_mid_exchange_is_not_reused(
         exchange = client.send("DELETE", "k")
         client.close()
     assert (exchange.status, exchange.error) == (200, None)
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+def test_a_server_of_old_tls_versions_only_is_named_as_such() -> None:
+    authority = trustme.CA()
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("localhost").configure_cert(server_side)
+    server_side.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 allows TLS 1.1 only so
+    server_side.minimum_version = ssl.TLSVersion.TLSv1
+    server_side.maximum_version = ssl.TLSVersion.TLSv1_1
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def handshake() -> None:
+        connection, _ = listener.accept()
+        with contextlib.suppress(ssl.SSLError), connection:
+            server_side.wrap_socket(connection, server_side=True)
+
+    thread = threading.Thread(target=handshake, name="old-tls")
+    thread.start()
+    client = KVClient(f"https://localhost:{listener.getsockname()[1]}", TOKEN)
+    try:
+        exchange = client.send("GET", "key")
+    finally:
+        client.close()
+        thread.join()
+        listener.close()
+    assert exchange.error_kind == "tls-protocol"
+    assert str(exchange.error).startswith("no TLS version in common")

@@ -59,17 +59,25 @@ class Settings:
     @classmethod
     def build(cls, option: Callable[[str], Any], environ: Mapping[str, str]) -> Settings:
         """From pytest options (``option(name)``), falling back to the environment."""
-        target_url = option("target_url") or environ.get("KV_TARGET_URL") or None
+        target_url = _target_url(option, environ)
         tokens = tuple(option("kv_tokens") or ())
         if not tokens and environ.get("KV_TOKENS"):
             tokens = tuple(t.strip() for t in environ["KV_TOKENS"].split(",") if t.strip())
+        if target_url is None and (tokens or "KV_TOKENS" in environ):
+            # Tokens are for a server of the user's: testing the embedded one instead would
+            # pass a CI job whose URL variable is unset.
+            raise ConfigError(
+                "tokens were given (--token or KV_TOKENS) but no server: set --target-url or "
+                "KV_TARGET_URL to its base URL (give neither to test the embedded reference "
+                "server)"
+            )
         profile = option("kv_profile") or environ.get("KV_PROFILE") or "core"
         kv_path = option("kv_path")
         seed = option("kv_seed")
         thorough = bool(option("kv_thorough"))
         default_examples = THOROUGH_EXAMPLES if thorough else DEFAULT_EXAMPLES
         settings = cls(
-            target_url=target_url.rstrip("/") if target_url else None,
+            target_url=target_url,
             tokens=tokens,
             profile=profile,
             kv_path=_kv_path(DEFAULT_KV_PATH if kv_path is None else kv_path),
@@ -159,6 +167,22 @@ class Settings:
                 f"the baseline {self.baseline.path} is of the {self.baseline.profile} profile: "
                 f"run with --profile {self.baseline.profile}, or take a new baseline"
             )
+
+
+def _target_url(option: Callable[[str], Any], environ: Mapping[str, str]) -> str | None:
+    """The target's URL; None (the embedded server) only when no URL was given at all."""
+    given: str | None = option("target_url")
+    source = "--target-url"
+    if given is None and "KV_TARGET_URL" in environ:
+        given, source = environ["KV_TARGET_URL"], "KV_TARGET_URL"
+    if given is None:
+        return None
+    if not given.strip():
+        raise ConfigError(
+            f"{source} is empty: set it to the server's base URL (such as "
+            "https://chat.example.com); to test the embedded reference server, leave it out"
+        )
+    return given.strip().rstrip("/")
 
 
 def _kv_path(given: str) -> str:

@@ -20,6 +20,7 @@ from conformance.engine.verdicts import (
     CONFORMANT,
     INCOMPLETE,
     NOT_CONFORMANT,
+    PARTIAL,
     VERDICTS,
     RunVerdict,
     Verdict,
@@ -43,9 +44,11 @@ class RunFacts:
     left_behind: int
     timed_out: bool  # --max-duration was reached
     interrupted: bool = False  # Ctrl-C, even where Python dropped the KeyboardInterrupt
+    # Requirements of the profile the user's selection (-k, -m, node ids) left out.
+    not_selected: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, target: Target, *, timed_out: bool) -> RunFacts:
+    def of(cls, target: Target, *, timed_out: bool, not_selected: tuple[str, ...] = ()) -> RunFacts:
         return cls(
             base_url=target.base_url,
             markers=(target.marker,),
@@ -55,6 +58,7 @@ class RunFacts:
             left_behind=target.left_behind,
             timed_out=timed_out,
             interrupted=target.clock.interrupted,
+            not_selected=not_selected,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -62,7 +66,13 @@ class RunFacts:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunFacts:
-        return cls(**{**data, "markers": tuple(data["markers"])})
+        return cls(
+            **{
+                **data,
+                "markers": tuple(data["markers"]),
+                "not_selected": tuple(data["not_selected"]),
+            }
+        )
 
     @classmethod
     def merge(cls, parts: list[RunFacts]) -> RunFacts:
@@ -78,6 +88,7 @@ class RunFacts:
             left_behind=sum(part.left_behind for part in parts),
             timed_out=any(part.timed_out for part in parts),
             interrupted=any(part.interrupted for part in parts),
+            not_selected=tuple(sorted({rid for part in parts for rid in part.not_selected})),
         )
 
 
@@ -162,6 +173,11 @@ def build_record(
         incomplete = "interrupted before every check had run"
     elif facts.timed_out:
         incomplete = f"--max-duration ({settings.max_duration:g} s) reached"
+    elif facts.not_selected:
+        incomplete = (
+            f"the selection (-k, -m or test ids) left out {len(facts.not_selected)} "
+            f"requirements of the profile: {', '.join(facts.not_selected)}"
+        )
     requirements = tuple(
         RequirementResult(
             id=requirement_id,
@@ -179,7 +195,13 @@ def build_record(
     latencies.add(facts.latencies)
     return RunRecord(
         verdict=(
-            INCOMPLETE if interrupted else CONFORMANT if verdicts.conformant() else NOT_CONFORMANT
+            INCOMPLETE
+            if interrupted
+            else NOT_CONFORMANT
+            if not verdicts.conformant()
+            else PARTIAL
+            if facts.not_selected
+            else CONFORMANT
         ),
         incomplete_reason=incomplete,
         settings=settings,

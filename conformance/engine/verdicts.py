@@ -36,8 +36,11 @@ SEVERITY: Final[dict[Verdict, int]] = {
     "fail": 5,
 }
 
-RunVerdict = Literal["CONFORMANT", "NOT CONFORMANT", "INCOMPLETE"]
+RunVerdict = Literal["CONFORMANT", "NOT CONFORMANT", "INCOMPLETE", "PARTIAL"]
 CONFORMANT: Final = "CONFORMANT"
+# A selection (-k, -m, node ids) left requirements out and nothing that ran failed: never
+# conformant, whatever passed.
+PARTIAL: Final = "PARTIAL"
 NOT_CONFORMANT: Final = "NOT CONFORMANT"
 INCOMPLETE: Final = "INCOMPLETE"  # interrupted: no verdict
 

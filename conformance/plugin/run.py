@@ -67,6 +67,7 @@ class KVRun:
         self.tests: dict[str, list[str]] = {}  # requirement -> node ids of its tests
         self.judge = Judge(catalogue, settings.strict, settings.baseline)
         self.target: Target | None = None
+        self.not_selected: tuple[str, ...] = ()  # by the user's selection
         self.controller: Controller | None = None  # under xdist, in the controller
         self.record: RunRecord | None = None  # once the run has ended
         self._restore_interrupts: Callable[[], None] = lambda: None
@@ -124,6 +125,7 @@ class KVRun:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.config.option.collectonly:
             return  # nothing to check, so no server to start or reach
+        self.not_selected = self._not_selected(session.items)
         try:
             self.target = Target.open(self.settings, self.catalogue)
         except ConfigError as error:
@@ -132,6 +134,16 @@ class KVRun:
         if any(requirement_id(item) == DURABILITY for item in session.items):
             self.target.plant_early_entries()
         self._write_line(self.opening_line())
+
+    def _not_selected(self, items: list[pytest.Item]) -> tuple[str, ...]:
+        """Requirements of the profile no selected check judges (-k, -m, node ids)."""
+        selected = {requirement_id(item) for item in items}
+        return tuple(
+            requirement.id
+            for requirement in self.catalogue.in_profile(self.settings.profile)
+            if requirement.id not in selected
+            and not (requirement.id == RESTART and not self.settings.restart_command)
+        )
 
     def opening_line(self) -> str:
         assert self.target is not None
@@ -231,7 +243,7 @@ class KVRun:
             timed_out = self.target.out_of_time()
             # Clean up now, not at unconfigure, so the record can say whether anything was left.
             self.target.finish()
-            return RunFacts.of(self.target, timed_out=timed_out)
+            return RunFacts.of(self.target, timed_out=timed_out, not_selected=self.not_selected)
         if self.controller is not None and self.controller.facts:
             return RunFacts.merge(self.controller.facts)
         return None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.engine.verdicts import CONFORMANT, VERDICTS
+from conformance.engine.verdicts import CONFORMANT, INCOMPLETE, PARTIAL, VERDICTS
 
 if TYPE_CHECKING:
     from conformance.engine.baseline import Comparison
@@ -82,7 +82,9 @@ def _network_rows(record: RunRecord) -> list[tuple[str, str]]:
 def render(record: RunRecord) -> list[str]:
     """The record as HTML fragments: verdict, configuration, counts, matrix, latency."""
     settings = record.settings
-    colour = "#1a7f37" if record.verdict == CONFORMANT else "#cf222e"
+    colour = {CONFORMANT: "#1a7f37", PARTIAL: "#9a6700", INCOMPLETE: "#9a6700"}.get(
+        record.verdict, "#cf222e"
+    )
     rows = [
         ("Target", record.target),
         ("Profile", settings.profile),

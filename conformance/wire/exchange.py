@@ -7,12 +7,15 @@ in the URL, the credential headers and whatever the server echoes back.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final
 
 BODY_PREVIEW_BYTES: Final = 300
+LONG_SECRET: Final = 16  # characters; shorter secrets are redacted only as whole words
+_WORD: Final = "A-Za-z0-9_-"  # the characters of a word, for that rule
 _CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
@@ -87,14 +90,28 @@ class Exchange:
 
 
 class Redactor:
-    """Replaces each secret by ``$VARIABLE``; builds the exchanges the suite keeps."""
+    """Replaces each secret by ``$VARIABLE``; builds the exchanges the suite keeps.
+
+    A secret of LONG_SECRET characters or more is replaced wherever it appears. A shorter one
+    (``--token A`` against a local server) is replaced only where it stands alone, not inside
+    a longer word: otherwise ``B`` would turn ``Bearer`` into ``$KV_TOKEN_Bearer``, and ``a``
+    ``charset`` into ``ch$KV_TOKENrset``. Where such a token is part of a longer word it is
+    shown; a token that short protects nothing anyway.
+    """
 
     def __init__(self, secrets: Mapping[str, str]) -> None:
         self._secrets = {secret: variable for secret, variable in secrets.items() if secret}
+        # Longest first: a secret that contains another is replaced whole.
+        ordered = sorted(self._secrets, key=len, reverse=True)
+        self._long = [(s, f"${self._secrets[s]}") for s in ordered if len(s) >= LONG_SECRET]
+        short = "|".join(re.escape(s) for s in ordered if len(s) < LONG_SECRET)
+        self._short = re.compile(rf"(?<![{_WORD}])(?:{short})(?![{_WORD}])") if short else None
 
     def redact(self, text: str) -> str:
-        for secret, variable in self._secrets.items():
-            text = text.replace(secret, f"${variable}")
+        for secret, shown in self._long:
+            text = text.replace(secret, shown)
+        if self._short is not None:
+            text = self._short.sub(lambda found: f"${self._secrets[found.group(0)]}", text)
         return text
 
     def request(

@@ -87,7 +87,7 @@ def test_improvement_is_listed(pytester: pytest.Pytester, base: str) -> None:
     assert result.ret == 0
     result.stdout.fnmatch_lines(
         [
-            "CONFORMANT (core profile): 2 pass",
+            "PARTIAL (core profile): 2 pass",
             "  Improvement: DEL-01 was fail, is pass",
         ]
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -56,7 +58,7 @@ def test_should_failure_is_a_warning_unless_strict(
 ) -> None:
     lenient = run(pytester, *target(faulty), "-k", "served_as_json")
     assert lenient.ret == 0
-    lenient.stdout.fnmatch_lines(["WARN*VAL-03*SHOULD*", "CONFORMANT (core profile): 1 warn"])
+    lenient.stdout.fnmatch_lines(["WARN*VAL-03*SHOULD*", "PARTIAL (core profile): 1 warn"])
     strict = run(pytester, *target(faulty), "-k", "served_as_json", "--kv-strict")
     assert strict.ret == 1
     strict.stdout.fnmatch_lines(["FAIL*VAL-03*SHOULD*", "NOT CONFORMANT (core profile): 1 fail"])
@@ -69,7 +71,7 @@ def test_optional_feature_absent_is_unsupported(pytester: pytest.Pytester) -> No
         [
             "UNSUPPORTED*PFX-01*MAY*the prefix route is not supported*",
             "UNSUPPORTED*PFX-02*MUST*",
-            "CONFORMANT (core profile): 3 unsupported",
+            "PARTIAL (core profile): 3 unsupported",
         ]
     )
 
@@ -97,3 +99,21 @@ def test_profile_selects_requirements(pytester: pytest.Pytester) -> None:
     assert "test_mattermost.py" not in core.stdout.str()
     assert "test_mattermost.py::test_values_come_back_byte_for_byte" in mattermost.stdout.str()
     assert "test_values.py::test_values_are_served_as_json" not in mattermost.stdout.str()
+
+
+def test_a_selection_is_partial_never_conformant(pytester: pytest.Pytester) -> None:
+    summary = Path(pytester.path) / "summary.json"
+    result = run(pytester, "-k", "deleted_key", f"--kv-summary={summary}")
+    assert result.ret == 0  # nothing that ran failed (README: Exit status)
+    result.stdout.fnmatch_lines(
+        [
+            "Incomplete run: the selection (-k, -m or test ids) left out * requirements of the "
+            "profile: AUTH-01, *",
+            "PARTIAL (core profile): 1 pass",
+        ]
+    )
+    data = json.loads(summary.read_text())
+    assert data["verdict"] == "PARTIAL"
+    assert data["complete"] is False
+    assert "DEL-01" not in data["incomplete_reason"]
+    assert "ISO-01" in data["incomplete_reason"]

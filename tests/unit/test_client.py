@@ -10,7 +10,7 @@ import pytest
 
 from conformance.reference import ReferenceServer
 from conformance.wire.client import KVClient, KVError
-from conformance.wire.exchange import Exchange
+from conformance.wire.exchange import Exchange, Redactor
 
 
 @pytest.fixture
@@ -101,3 +101,20 @@ def test_echoed_tokens_are_redacted_in_answers() -> None:
     assert "secret" not in shown
     assert "$KV_TOKEN_B" in answer.summary()
     client.close()
+
+
+def test_short_tokens_are_redacted_as_words_never_inside_other_words() -> None:
+    # The README's own --token A --token B: "Bearer" and "charset" must stay readable.
+    redactor = Redactor({"A": "KV_TOKEN", "a": "KV_TOKEN", "B": "KV_TOKEN_B"})
+    assert redactor.redact("Bearer B") == "Bearer $KV_TOKEN_B"
+    assert redactor.redact("text/html; charset=utf-8") == "text/html; charset=utf-8"
+    assert redactor.redact('{"token":"A"} a') == '{"token":"$KV_TOKEN"} $KV_TOKEN'
+    assert redactor.redact("kvc-0123abcd-1-A/AB") == "kvc-0123abcd-1-A/AB"
+
+
+def test_long_secrets_are_redacted_wherever_they_appear() -> None:
+    secret = "k7w3yq1o8jfxbr5tzaec9mnd4h"  # 26 characters, as Mattermost's tokens
+    redactor = Redactor({secret: "KV_TOKEN"})
+    assert redactor.redact(f"x{secret}y ?access_token={secret}") == (
+        "x$KV_TOKENy ?access_token=$KV_TOKEN"
+    )

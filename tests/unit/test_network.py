@@ -3,6 +3,7 @@ shown, curl lines that take the same route, and options that cannot work refused
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -180,3 +181,25 @@ def test_kv_path_root_and_trailing_slash() -> None:
 def test_network_options_need_a_target() -> None:
     with pytest.raises(ConfigError, match="apply to a server given by --target-url"):
         build(kv_insecure=True)
+
+
+@pytest.mark.parametrize(
+    ("given", "environ", "message"),
+    [
+        ({"target_url": ""}, {}, "--target-url is empty"),
+        ({"target_url": "  "}, {}, "--target-url is empty"),
+        ({}, {"KV_TARGET_URL": ""}, "KV_TARGET_URL is empty"),
+        ({"kv_tokens": ["x", "y"]}, {}, "tokens were given (--token or KV_TOKENS) but no server"),
+        ({}, {"KV_TOKENS": "x,y"}, "but no server"),
+        ({}, {"KV_TOKENS": ""}, "but no server"),  # an unset CI secret arrives empty
+    ],
+)
+def test_the_embedded_server_runs_only_when_no_target_is_given(
+    given: dict[str, Any], environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings.build(given.get, environ)
+
+
+def test_no_target_at_all_is_the_embedded_server() -> None:
+    assert Settings.build(lambda name: None, {"KV_PROFILE": "core"}).embedded

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,17 +32,61 @@ def test_console_command_help_lists_the_options() -> None:
         assert option in result.stdout
 
 
-def test_console_command_runs_the_suite_from_anywhere(tmp_path: object) -> None:
+def test_console_command_ignores_the_pytest_configuration_where_it_runs(
+    tmp_path: Path,
+) -> None:
+    # The user's own repository, as in both CI recipes: its pytest settings would break the
+    # run (--cov is unknown here, no check_*.py exists), and its conftest.py is its own.
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname = 'myapp'\nversion = '0'\n"
+        "[tool.pytest.ini_options]\naddopts = '--cov=myapp'\npython_files = ['check_*.py']\n"
+    )
+    (tmp_path / "conftest.py").write_text("raise SystemExit('the user conftest was loaded')\n")
+    before = sorted(path.name for path in tmp_path.iterdir())
     result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "-q", "-k", "absent_key"],
+        [sys.executable, "-m", "conformance.cli", "--kv-hold=0", "--kv-examples=10"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
-        cwd=str(tmp_path),
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "PARTIAL (core profile): 1 pass" in result.stdout
+    assert "\nCONFORMANT (core profile): 30 pass" in result.stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == before  # nothing left there
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (["--kv-timeot", "3"], "kv-conformance: unrecognized arguments: --kv-timeot 3; see "),
+        (["--kv-timeout", "abc"], "kv-conformance: argument --kv-timeout: invalid float value"),
+    ],
+)
+def test_a_command_line_pytest_cannot_parse_is_one_sentence(args: list[str], sentence: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(sentence), result.stderr
+    assert "usage:" not in result.stdout + result.stderr
+
+
+def test_n_without_the_parallel_extra_says_what_to_install() -> None:
+    # As where pytest-xdist is not installed: blocked as a plugin and as a module.
+    code = (
+        "import sys; sys.modules['xdist'] = None; from conformance.cli import main; "
+        "raise SystemExit(main(['-p', 'no:xdist', '-p', 'no:xdist.looponfail', '-n', '2']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2
+    assert "-n needs pytest-xdist: install the parallel extra" in result.stderr
 
 
 def test_benchmark_prints_its_figures() -> None:

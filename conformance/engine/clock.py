@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import Final
+from typing import Any, Final
 
 from conformance.engine.failures import OutOfTime
 
@@ -82,24 +82,35 @@ class RunClock:
 
 
 def catch_interrupts(clock: RunClock) -> Callable[[], None]:
-    """Let Ctrl-C mark ``clock`` interrupted as well as raise KeyboardInterrupt; returns the
-    function that puts the previous handler back. Only where Python's own handler is in place
-    (not where SIGINT is ignored, as in a shell's background job, or handled by someone else)
-    and in the main thread, the only one that may set handlers."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    """Let Ctrl-C and SIGTERM (what CI sends on cancel or timeout) mark ``clock`` interrupted
+    and raise KeyboardInterrupt, so that the run stops its checks, removes its keys, writes
+    its reports (INCOMPLETE) and stops the embedded server; returns the function that puts
+    the previous handlers back.
+
+    Only in the main thread (the only one that may set handlers), and only where the
+    default is in place: SIGINT ignored (a shell's background job) or either handled by
+    someone else stays so. A second SIGTERM while the run winds down is noted, not raised,
+    so that the cleanup finishes within its reserve; a second Ctrl-C still stops it.
+    """
+    if threading.current_thread() is not threading.main_thread():
         return lambda: None
+    installed: dict[int, Any] = {}
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
+        first = not clock.interrupted
         clock.interrupt()
-        raise KeyboardInterrupt
+        if signum == signal.SIGINT or first:
+            raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, interrupted)
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+    for signum, default in defaults.items():
+        if signal.getsignal(signum) is default:
+            installed[signum] = default
+            signal.signal(signum, interrupted)
 
     def restore() -> None:
-        if signal.getsignal(signal.SIGINT) is interrupted:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum, default in installed.items():
+            if signal.getsignal(signum) is interrupted:
+                signal.signal(signum, default)
 
     return restore

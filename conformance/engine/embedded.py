@@ -25,20 +25,30 @@ def spawn_reference(
     deadline_seconds: float = START_DEADLINE_SECONDS,
     stderr: IO[str] | int = subprocess.PIPE,
     new_session: bool = False,
+    tokens: Sequence[str] = (),
 ) -> tuple[subprocess.Popen[str], str]:
     """Start ``python -m conformance.reference ARGS``; the process and the URL it printed.
+
+    ``tokens`` go to it on stdin (``--tokens-from-stdin``), never on its command line, which
+    any user of the machine can read; stdin then stays open, and the server ends when it
+    closes: when ``stop`` closes it, or when this process ends, even killed.
 
     Waits on its stdout with a deadline (no sleeping); on failure the process is gone and
     ``ReferenceStartError`` says why.
     """
+    stdin_args = ["--tokens-from-stdin"] if tokens else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "conformance.reference", *args],
+        [sys.executable, "-m", "conformance.reference", *stdin_args, *args],
         stdout=subprocess.PIPE,
         stderr=stderr,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE if tokens else subprocess.DEVNULL,
         text=True,
         start_new_session=new_session,  # True: the server outlives its starter
     )
+    if tokens:
+        assert process.stdin is not None
+        process.stdin.write("".join(f"{token}\n" for token in tokens) + "\n")
+        process.stdin.flush()
     assert process.stdout is not None
     deadline = time.monotonic() + deadline_seconds
     with selectors.DefaultSelector() as selector:
@@ -66,11 +76,9 @@ class EmbeddedServer:
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> EmbeddedServer:
-        # --opt=value: a generated token may start with "-".
-        args = ["--port=0", *(f"--token={t}" for t in self.tokens)]
-        args += [f"--fault={fault}" for fault in self.faults]
+        args = ["--port=0", *(f"--fault={fault}" for fault in self.faults)]
         try:
-            self._process, self.url = spawn_reference(args)
+            self._process, self.url = spawn_reference(args, tokens=self.tokens)
         except ReferenceStartError as error:
             raise ConfigError(
                 f"the embedded reference server did not start ({error}); run "
@@ -81,7 +89,7 @@ class EmbeddedServer:
     def stop(self) -> None:
         if self._process is None:
             return
-        self._process.terminate()
+        self._process.terminate()  # (communicate closes its stdin too, which also ends it)
         try:
             self._process.communicate(timeout=10)
         except subprocess.TimeoutExpired:

@@ -36,13 +36,14 @@ SEVERITY: Final[dict[Verdict, int]] = {
     "fail": 5,
 }
 
-RunVerdict = Literal["CONFORMANT", "NOT CONFORMANT", "INCOMPLETE", "PARTIAL"]
+RunVerdict = Literal["CONFORMANT", "NOT CONFORMANT", "INCOMPLETE", "PARTIAL", "ERROR"]
 CONFORMANT: Final = "CONFORMANT"
 # A selection (-k, -m, node ids) left requirements out and nothing that ran failed: never
 # conformant, whatever passed.
 PARTIAL: Final = "PARTIAL"
 NOT_CONFORMANT: Final = "NOT CONFORMANT"
 INCOMPLETE: Final = "INCOMPLETE"  # interrupted: no verdict
+ERROR: Final = "ERROR"  # stopped before any check: the configuration or the target's trouble
 
 
 @dataclass

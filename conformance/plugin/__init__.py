@@ -16,6 +16,7 @@ import pytest
 from conformance.plugin.markers import MARKER, requirement_id
 from conformance.plugin.options import add_options
 from conformance.plugin.parallel import is_controller, is_worker, shared_seed
+from conformance.plugin.stopped import STOPPED
 from conformance.report.html import HtmlReport
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.pluginmanager.hasplugin("html"):
         # Now: pytest-html asks for its table's columns when the session starts.
-        config.pluginmanager.register(HtmlReport(lambda: _record(config)), "kv-conformance-html")
+        report = HtmlReport(lambda: _record(config), lambda: config.stash.get(STOPPED, None))
+        config.pluginmanager.register(report, "kv-conformance-html")
     if is_worker(config) and config.option.kv_seed is None:
         config.option.kv_seed = shared_seed(config)
     if is_controller(config):

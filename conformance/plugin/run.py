@@ -12,7 +12,6 @@ import os
 import secrets
 from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 from _pytest import junitxml
@@ -27,6 +26,7 @@ from conformance.engine.verdicts import Verdicts
 from conformance.plugin.judging import Judge, Judged, note
 from conformance.plugin.markers import requirement_id
 from conformance.plugin.parallel import FACTS, JUDGED, Controller, encode_judged, is_worker
+from conformance.plugin.stopped import EXIT_CONFIGURATION, stop_for_configuration
 from conformance.report.summary import write_summary
 from conformance.report.terminal import closing_lines, verdict_lines
 
@@ -37,7 +37,6 @@ DURABILITY, RESTART = "DUR-01", "RST-01"
 LAST = (DURABILITY, RESTART)
 # Exit statuses: 0 conformant, 1 a requirement failed, 2 configuration or target trouble.
 EXIT_FAILED = 1
-EXIT_CONFIGURATION = 2
 
 
 def cache_directory(environ: Mapping[str, str]) -> Path:
@@ -45,11 +44,6 @@ def cache_directory(environ: Mapping[str, str]) -> Path:
     default ~/.cache/kv-conformance."""
     base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "kv-conformance"
-
-
-def stop_for_configuration(sentence: str) -> NoReturn:
-    """End the run before any check: exit status 2, the sentence, no traceback."""
-    pytest.exit(f"kv-conformance: {sentence}", returncode=EXIT_CONFIGURATION)
 
 
 def _position(item: pytest.Item) -> int:
@@ -78,7 +72,7 @@ class KVRun:
         try:
             settings = Settings.build(config.getoption, os.environ)
         except ConfigError as error:
-            stop_for_configuration(str(error))
+            stop_for_configuration(config, str(error))
         run = cls(config, settings, Catalogue.load())
         config.pluginmanager.register(run, NAME)
         # Hypothesis keeps what it computes once (its Unicode tables: 1.5 s for UTF-8, which
@@ -94,7 +88,7 @@ class KVRun:
         facts, and writes the one record of the run."""
         if config.getoption("kv_restart_cmd"):
             stop_for_configuration(
-                "--restart-cmd stops the server for every worker: run it without -n"
+                config, "--restart-cmd stops the server for every worker: run it without -n"
             )
         if config.option.kv_seed is None:  # one seed, chosen here, for every worker
             config.option.kv_seed = secrets.randbelow(2**32)
@@ -129,7 +123,7 @@ class KVRun:
         try:
             self.target = Target.open(self.settings, self.catalogue)
         except ConfigError as error:
-            stop_for_configuration(str(error))
+            stop_for_configuration(self.config, str(error))
         self._restore_interrupts = catch_interrupts(self.target.clock)
         if any(requirement_id(item) == DURABILITY for item in session.items):
             self.target.plant_early_entries()

@@ -7,8 +7,10 @@ start the server on port 0 and read where it is.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from types import FrameType
 
@@ -68,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the KV routes under PATH instead of upstream's; / serves them at the root "
         "of the host, as mock servers do (default %(default)s)",
     )
+    parser.add_argument(
+        "--tokens-from-stdin",
+        action="store_true",
+        help="read --token specs from stdin, one per line, up to an empty line (so that no "
+        "token is on the command line, which other users can read); then serve until stdin "
+        "closes, as it does when the parent process ends, however it ends",
+    )
     parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
     parser.add_argument("--access-log", action="store_true", help="log each request to stderr")
     return parser
@@ -80,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, breaks in Faults.catalogue().items():
             print(f"{name:30} {breaks}")
         return 0
+    if args.tokens_from_stdin:
+        args.token += list(iter(lambda: sys.stdin.readline().strip(), ""))
     if not args.token:
         parser.error("give at least one --token, e.g. --token A --token B")
     if not args.kv_path.startswith("/"):
@@ -98,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    if args.tokens_from_stdin:
+        threading.Thread(target=_exit_when_stdin_closes, name="parent-watch", daemon=True).start()
     try:
         server.serve_forever(ready=lambda url: print(url, flush=True))
     except OSError as error:
@@ -106,6 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _exit_when_stdin_closes() -> None:
+    """The parent holds stdin open: its end, even by SIGKILL, ends this server too."""
+    while sys.stdin.readline():
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)  # unwinds serve_forever on the main thread
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:

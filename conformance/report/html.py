@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.engine.verdicts import CONFORMANT, INCOMPLETE, PARTIAL, VERDICTS
+from conformance.engine.verdicts import CONFORMANT, ERROR, INCOMPLETE, PARTIAL, VERDICTS
 
 if TYPE_CHECKING:
     from conformance.engine.baseline import Comparison
@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 
 
 class HtmlReport:
-    def __init__(self, record: Callable[[], RunRecord | None]) -> None:
+    def __init__(
+        self, record: Callable[[], RunRecord | None], stopped: Callable[[], str | None]
+    ) -> None:
         self._record = record  # the run's record, once the run has ended
+        self._stopped = stopped  # why the run stopped before any check, if it did
 
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = "KV API compliance report (kv-conformance)"
@@ -31,8 +34,11 @@ class HtmlReport:
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
     ) -> None:
         record = self._record()
+        stopped = self._stopped()
         if record is not None:
             prefix.extend(render(record))
+        elif stopped is not None:
+            prefix.extend(render_stopped(stopped))
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(1, "<th>Requirement</th>")
@@ -77,6 +83,15 @@ def _network_rows(record: RunRecord) -> list[tuple[str, str]]:
     if network["no_proxy"]:
         proxy += f" (not for {network['no_proxy']})"
     return [("TLS certificates", trust), ("Proxy", proxy)]
+
+
+def render_stopped(sentence: str) -> list[str]:
+    """A run that stopped before any check: no verdicts, only why and what to do."""
+    return [
+        f'<h2 id="kv-verdict" style="color:#cf222e">{ERROR}</h2>',
+        f'<p id="kv-incomplete"><b>The run stopped before any check:</b> {escape(sentence)}.</p>',
+        "<p>No requirement was judged; correct the configuration and run again.</p>",
+    ]
 
 
 def render(record: RunRecord) -> list[str]:

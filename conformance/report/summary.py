@@ -9,7 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from conformance import __version__
 from conformance.engine.record import RunRecord
+from conformance.engine.verdicts import ERROR
 
 
 def as_json(record: RunRecord) -> dict[str, Any]:
@@ -65,6 +67,24 @@ def as_json(record: RunRecord) -> dict[str, Any]:
             "improvements": [change.as_json() for change in record.comparison.improvements],
         }
     return summary
+
+
+def write_stopped_summary(path: Path, sentence: str, target: str) -> None:
+    """The summary of a run that stopped before any check: why, and no verdicts."""
+    summary = {
+        "suite": "kv-conformance",
+        "suite_version": __version__,
+        "verdict": ERROR,
+        "warnings": [],
+        "complete": False,
+        "incomplete_reason": sentence,
+        "cleanup": {"left_behind": 0, "markers": []},
+        "configuration": {"target": target},
+        "counts": {},
+        "requirements": [],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def write_summary(path: Path, record: RunRecord) -> None:

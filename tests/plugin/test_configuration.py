@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -94,3 +97,56 @@ def test_environment_variables(
             "PARTIAL (mattermost profile): 2 pass",
         ]
     )
+
+
+def test_a_run_that_stops_still_writes_every_output(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    port = free_port()
+    html, junit, summary = tmp_path / "r.html", tmp_path / "j.xml", tmp_path / "s.json"
+    result = run(
+        pytester,
+        f"--target-url=http://127.0.0.1:{port}",
+        "--token=token-aaaa",
+        "--token=token-bbbb",
+        f"--html={html}",
+        "--self-contained-html",
+        f"--junitxml={junit}",
+        f"--kv-summary={summary}",
+    )
+    sentence = f"nothing listens at 127.0.0.1:{port} (connection refused)"
+    assert_one_sentence(result, sentence)
+    data = json.loads(summary.read_text())
+    assert (data["verdict"], data["complete"]) == ("ERROR", False)
+    assert data["incomplete_reason"].startswith(sentence)
+    assert data["configuration"]["target"] == f"http://127.0.0.1:{port}"
+    case = ElementTree.parse(junit).getroot().find(".//testcase")
+    assert case is not None
+    error = case.find("error")
+    assert error is not None
+    assert sentence in (error.text or "")
+    page = html.read_text()
+    assert 'id="kv-verdict" style="color:#cf222e">ERROR' in page
+    assert sentence in page
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "sentence"),
+    [
+        (["--target-url="], {}, "--target-url is empty"),
+        ([], {"KV_TARGET_URL": ""}, "KV_TARGET_URL is empty"),
+        (["--token=token-aaaa", "--token=token-bbbb"], {}, "tokens were given"),
+    ],
+)
+def test_an_empty_url_never_falls_back_to_the_embedded_server(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    environ: dict[str, str],
+    sentence: str,
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    result = run(pytester, *args)
+    assert_one_sentence(result, sentence)
+    assert "kv-conformance: embedded reference server" not in result.stdout.str()  # no run

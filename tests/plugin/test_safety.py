@@ -56,7 +56,11 @@ def test_ten_thousand_pre_existing_keys_are_untouched_and_nothing_is_left(
     assert store.snapshot() == before
 
 
-def test_interrupted_run_removes_its_keys_and_marks_its_report(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_run_removes_its_keys_and_marks_its_report(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    # SIGTERM is what CI sends on cancel or timeout.
     store = seeded_store(100)
     before = store.snapshot()
     with ReferenceServer(list(TOKENS), store=store) as server:
@@ -88,7 +92,7 @@ def test_interrupted_run_removes_its_keys_and_marks_its_report(tmp_path: Path) -
         assert process.stdout is not None
         wait_for_line(process.stdout, "run marker")  # the run has started writing
         written = set(store.snapshot()) - set(before)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         output, _ = process.communicate(timeout=120)
         assert written, "the run had written nothing yet"
         assert store.snapshot() == before, "keys of the interrupted run were left"
@@ -101,6 +105,55 @@ def test_interrupted_run_removes_its_keys_and_marks_its_report(tmp_path: Path) -
     assert "Incomplete run: interrupted before every check had run." in output
     for token in TOKENS:
         assert token not in output
+
+
+def children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in found.read_text().split()] if found.exists() else []
+
+
+def gone(pid: int) -> bool:
+    """Ended (a zombie waiting for init to reap it has ended too)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def wait_gone(pid: int) -> bool:
+    deadline = time.monotonic() + START_DEADLINE_SECONDS
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling for the process's end, under a deadline
+    return gone(pid)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_the_embedded_server_ends_with_the_run_and_shows_no_token(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "--kv-hold=120", "--kv-summary=summary.json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    wait_for_line(process.stdout, "run marker")
+    servers = children(process.pid)
+    assert servers, "no embedded server process"
+    for pid in servers:
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert b"--tokens-from-stdin" in command_line
+        assert not any(arg.startswith(b"--token=") for arg in command_line)
+    process.send_signal(signum)
+    output, _ = process.communicate(timeout=120)
+    assert all(wait_gone(pid) for pid in servers), "the embedded server outlived the run"
+    if signum == signal.SIGTERM:
+        assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+        summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+        assert summary["verdict"] == "INCOMPLETE"
 
 
 # A plugin for the run under test: Ctrl-C arrives while a finaliser runs, where Python prints

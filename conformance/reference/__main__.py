@@ -7,17 +7,22 @@ start the server on port 0 and read where it is.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import FrameType
 
 from conformance.reference.faults import Faults
 from conformance.reference.identities import parse_token_specs
 from conformance.reference.server import ReferenceServer
 from conformance.reference.service import KV_PATH
+
+PORT_WAIT_SECONDS = 30.0  # --wait-for-port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
         "token is on the command line, which other users can read); then serve until stdin "
         "closes, as it does when the parent process ends, however it ends",
     )
+    parser.add_argument(
+        "--pid-file",
+        metavar="PATH",
+        help="write this server's process id to PATH once it listens",
+    )
+    parser.add_argument(
+        "--wait-for-port",
+        action="store_true",
+        help="if the port is in use (a server just killed has not let go of it yet), keep "
+        "trying for up to 30 s: for restart commands",
+    )
     parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
     parser.add_argument("--access-log", action="store_true", help="log each request to stderr")
     return parser
@@ -111,14 +127,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_signal)
     if args.tokens_from_stdin:
         threading.Thread(target=_exit_when_stdin_closes, name="parent-watch", daemon=True).start()
+
+    def ready(url: str) -> None:
+        if args.pid_file:
+            Path(args.pid_file).write_text(f"{os.getpid()}\n", encoding="utf-8")
+        print(url, flush=True)
+
     try:
-        server.serve_forever(ready=lambda url: print(url, flush=True))
+        _serve(server, ready, PORT_WAIT_SECONDS if args.wait_for_port else 0.0)
     except OSError as error:
         print(f"cannot serve on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _serve(server: ReferenceServer, ready: Callable[[str], None], wait: float) -> None:
+    """Serve; while the port is in use (a server killed a moment ago may still hold it), try
+    again for up to ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            server.serve_forever(ready=ready)
+            return
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)  # until the port is free, under the deadline
 
 
 def _exit_when_stdin_closes() -> None:

@@ -6,8 +6,6 @@ run started; RST-01 restarts the server.
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 import threading
 import time
 
@@ -18,12 +16,12 @@ from conformance.engine.concurrency import body_for, read_value
 from conformance.engine.failures import NotTested
 from conformance.engine.harness import Harness
 from conformance.engine.jsonvalue import same_json
+from conformance.engine.restart import restart
 from conformance.wire.exchange import Exchange
 
 CAPACITY = 1000
 CAPACITY_CLIENTS = 8
 RESTART_KEYS_PER_ROUTE = 50
-RESTART_COMMAND_TIMEOUT = 300.0
 BACK_AFTER_RESTART_SECONDS = 60.0
 POLL_SECONDS = 0.2
 
@@ -112,20 +110,7 @@ def test_acknowledged_sets_survive_a_restart(kv: Harness) -> None:
                     written.append((actor, prefix, key, body))
     if not written:
         raise NotTested("no set was acknowledged before the restart, so none can be checked")
-    restarted = subprocess.run(
-        command,
-        shell=True,
-        capture_output=True,
-        text=True,
-        timeout=RESTART_COMMAND_TIMEOUT,
-        check=False,
-    )
-    if restarted.returncode != 0:
-        detail = (restarted.stderr or restarted.stdout).strip().splitlines()[-1:] or [""]
-        raise NotTested(
-            f"--restart-cmd {shlex.quote(command)} failed (exit {restarted.returncode}) "
-            f"{detail[0]}; fix the command to judge RST-01"
-        )
+    restart(command, kv.target.clock)
     first_actor, first_prefix, first_key, _ = written[0]
     deadline = time.monotonic() + BACK_AFTER_RESTART_SECONDS
     while first_actor.send("GET", first_key, prefix=first_prefix, allow_no_answer=True).status in (

@@ -4,6 +4,7 @@ with its SQLite store and loses them with its memory store; each is restarted by
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.intermediaries import free_port
 from tests.support.restart_server import TOKENS
 from tests.support.suite_run import run_suite
 
@@ -85,3 +87,50 @@ def test_failing_restart_command_is_reported_not_judged(pytester: pytest.Pyteste
     assert run.ret == 2
     assert run.verdicts == {"RST-01": "not tested"}
     assert "--restart-cmd 'exit 3' failed (exit 3)" in run.stdout
+
+
+def test_the_readmes_restart_example(tmp_path: Path) -> None:
+    # As a user would: the new server is left running in the background, holding the
+    # command's stdout, which once kept the run waiting for minutes.
+    port, pid_file = free_port(), tmp_path / "kv.pid"
+    serve = (
+        f"{shlex.quote(sys.executable)} -m conformance.reference --port {port} "
+        "--token token-aaaa --token token-bbbb "
+        f"--store sqlite:{tmp_path / 'kv.db'} --pid-file {pid_file}"
+    )
+    restart = f"kill -9 $(cat {pid_file}); {serve} --wait-for-port &"
+    first = subprocess.Popen(serve, shell=True, stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None
+        assert first.stdout.readline().startswith("http://127.0.0.1:")
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "conformance.cli", "--kv-summary=summary.json"),
+                *(f"--target-url=http://127.0.0.1:{port}", "--token=token-aaaa"),
+                *("--token=token-bbbb", f"--restart-cmd={restart}"),
+                *("--max-duration=120", "-k", "restart or absent_key"),
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    finally:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+            os.kill(int((tmp_path / "kv.pid").read_text()), signal.SIGKILL)
+        first.kill()
+        first.communicate()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+    verdicts = {
+        entry["id"]: entry["verdict"]
+        for entry in json.loads((tmp_path / "summary.json").read_text())["requirements"]
+    }
+    assert verdicts == {"ABS-01": "pass", "RST-01": "pass"}
+
+
+def test_a_restart_command_that_never_returns_is_bounded(pytester: pytest.Pytester) -> None:
+    run = run_suite(pytester, "--restart-cmd=sleep 600", "--max-duration=10", "-k", "restart")
+    assert run.ret == 2
+    assert run.verdicts == {"RST-01": "not tested"}
+    assert "--restart-cmd 'sleep 600' did not finish within" in run.stdout

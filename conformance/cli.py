@@ -7,12 +7,16 @@ own repository, in CI) do not apply, and with no cache folder left there. To run
 part of one's own pytest, with its configuration, use ``pytest --pyargs conformance.suite``.
 
 A command line pytest cannot parse ends with one sentence and exit status 2, as any other
-configuration error does.
+configuration error does. ``KV_ARGS``, if set, holds more arguments as one shell-quoted string
+(``--restart-cmd "systemctl restart kv" -k "auth or keys"``): CI recipes pass their users'
+arguments through it without splitting them on spaces.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -30,6 +34,11 @@ _XDIST_OPTIONS = ("-n", "--numprocesses", "--dist", "--maxprocesses")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args += shlex.split(os.environ.get("KV_ARGS", ""))
+    except ValueError as error:  # an unclosed quote
+        print(f"kv-conformance: KV_ARGS is not a shell-quoted string ({error})", file=sys.stderr)
+        return EXIT_CONFIGURATION
     # The suite's folder as a path, not --pyargs: pytest then loads no conftest.py of the
     # directory it was started in.
     suite = Path(str(resources.files("conformance") / "suite"))

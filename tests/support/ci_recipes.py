@@ -1,10 +1,14 @@
 """Run the CI recipes' own command lines here, as GitHub Actions and GitLab CI would.
 
 Enough of each runner for the recipes in this repository: bash with -eo pipefail, job and step
-variables, $GITHUB_ENV, `${{ inputs.* }}` / `${{ env.* }}` expressions, `if: always()`, and
-GitLab's `extends`. What cannot run here is recorded instead: actions from elsewhere
-(checkout, setup-python, upload-artifact: its `path` is kept so a test can look at it) and the
-lines that install packages (this environment has them already).
+variables, $GITHUB_ENV and $GITHUB_OUTPUT, `${{ inputs.* }}`, `${{ env.* }}`,
+`${{ steps.*.outputs.* }}`, `${{ github.job }}` and `${{ strategy.job-index }}` expressions,
+`if: always()`, and GitLab's `extends`. The action's `uses: OWNER/kv-conformance@REF` (or
+`./`) runs this repository's action.yml. What cannot run here is recorded instead: actions
+from elsewhere (checkout; setup-python, whose `python-path` output is this Python;
+upload-artifact: its `name` and `path` are kept so a test can look at them) and the lines that
+make a venv or install packages: this environment has them already, and $RUNNER_TEMP's
+kv-conformance-venv stands for it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import yaml
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
-INSTALL = re.compile(r"^python -m pip install ")
+INSTALL = re.compile(r"(^| )-m (pip install|venv) ")
+THIS_ACTION = re.compile(r"^(\./|OWNER/kv-conformance@REF)$")
 STEP_TIMEOUT = 300
 
 
@@ -39,6 +44,7 @@ class Job:
     workspace: Path
     steps: list[Step] = field(default_factory=list)
     uploaded: list[Path] = field(default_factory=list)
+    artifact_names: list[str] = field(default_factory=list)
     skipped_installs: list[str] = field(default_factory=list)
     _sessions: list[int] = field(default_factory=list)
 
@@ -62,7 +68,7 @@ class Job:
     def shell(self, name: str, script: str, env: dict[str, str]) -> Step:
         lines = []
         for line in script.splitlines():
-            if INSTALL.match(line.strip()):
+            if INSTALL.search(line.strip()):
                 self.skipped_installs.append(line.strip())
                 continue
             lines.append(line)
@@ -96,10 +102,18 @@ def load(path: Path) -> Any:
 class GitHubRunner:
     """One job of a workflow; `uses: ./` runs this repository's composite action.yml."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, job_name: str = "conformance", job_index: int = 0) -> None:
         self.job = job
         self.env_file = job.workspace / "github-env"
         self.env_file.write_text("", encoding="utf-8")
+        self.output_file = job.workspace / "github-output"
+        self.github = {"job": job_name}
+        self.strategy = {"job-index": str(job_index)}
+        # The venv the action makes and installs into: this environment, which has it all.
+        self.runner_temp = job.workspace / "runner-temp"
+        self.runner_temp.mkdir(exist_ok=True)
+        (self.runner_temp / "kv-conformance-venv").mkdir(exist_ok=True)
+        (self.runner_temp / "kv-conformance-venv" / "bin").symlink_to(Path(sys.executable).parent)
 
     def run_workflow(self, path: Path, job_name: str) -> None:
         definition = load(path)["jobs"][job_name]
@@ -123,6 +137,7 @@ class GitHubRunner:
         inputs: dict[str, str],
         action_path: Path | None,
     ) -> None:
+        outputs: dict[str, str] = {}  # steps.<id>.outputs.<name> of this list of steps
         for step in steps:
             name = step.get("name") or step.get("uses") or "run"
             if self.job.failed and "always()" not in str(step.get("if", "")):
@@ -132,16 +147,32 @@ class GitHubRunner:
             if action_path is not None:
                 env["GITHUB_ACTION_PATH"] = str(action_path)
             env["GITHUB_ENV"] = str(self.env_file)
-            context = {"inputs": inputs, "env": env}
+            env["GITHUB_OUTPUT"] = str(self.output_file)
+            env["RUNNER_TEMP"] = str(self.runner_temp)
+            context = {
+                "inputs": inputs,
+                "env": env,
+                "steps": outputs,
+                "github": self.github,
+                "strategy": self.strategy,
+            }
             env.update({k: self._evaluate(str(v), context) for k, v in step.get("env", {}).items()})
             if "run" in step:
+                self.output_file.write_text("", encoding="utf-8")
                 self.job.shell(name, step["run"], self.job.environment(env))
-            elif step["uses"] == "./":
+                for line in self.output_file.read_text(encoding="utf-8").splitlines():
+                    key, _, value = line.partition("=")
+                    outputs[f"{step.get('id')}.outputs.{key}"] = value
+            elif step["uses"].startswith("actions/setup-python@"):
+                outputs[f"{step.get('id')}.outputs.python-path"] = sys.executable
+                self.job.steps.append(Step(name, None))
+            elif THIS_ACTION.match(step["uses"]):
                 with_ = {k: self._evaluate(str(v), context) for k, v in step["with"].items()}
                 self.run_action(with_, variables)
             elif step["uses"].startswith("actions/upload-artifact@"):
                 path = self._evaluate(str(step["with"]["path"]), context)
                 self.job.uploaded.append(self.job.workspace / path)
+                self.job.artifact_names.append(self._evaluate(str(step["with"]["name"]), context))
                 self.job.steps.append(Step(name, None))
             else:
                 self.job.steps.append(Step(name, None))

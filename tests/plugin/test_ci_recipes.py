@@ -21,6 +21,10 @@ REPORT_FILES = {"report.html", "junit.xml", "summary.json"}
 
 @pytest.fixture
 def job(tmp_path: Path) -> Iterator[Job]:
+    # The user's repository, with a pytest configuration of its own the suite must not obey.
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.pytest.ini_options]\naddopts = '--cov=myapp'\npython_files = ['check_*.py']\n"
+    )
     job = Job(workspace=tmp_path)
     yield job
     job.stop()

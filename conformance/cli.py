@@ -26,7 +26,8 @@ from typing import TextIO
 
 import pytest
 
-EXIT_CONFIGURATION = 2
+from conformance.plugin.stopped import EXIT_CONFIGURATION
+
 # pytest prints a usage error as "ERROR: usage: ... <prog>: error: <message>" on stderr.
 _USAGE_ERROR = re.compile(r"ERROR: usage: .*?: error: (?P<message>.*)", re.DOTALL)
 _XDIST_OPTIONS = ("-n", "--numprocesses", "--dist", "--maxprocesses")

@@ -12,7 +12,7 @@ from conformance.engine.baseline import Baseline, BaselineError
 from conformance.engine.requirements import PROFILES
 from conformance.reference.faults import Faults
 from conformance.wire.client import DEFAULT_KV_PATH, DEFAULT_TIMEOUT
-from conformance.wire.network import NetworkError, NetworkOptions
+from conformance.wire.network import NetworkError, NetworkOptions, without_credentials
 
 DEFAULT_EXAMPLES = 40
 THOROUGH_EXAMPLES = 500
@@ -126,7 +126,7 @@ class Settings:
         if self.target_url is not None:
             parts = urlsplit(self.target_url)
             # Never echo credentials someone put in the URL.
-            shown = self.target_url.replace(parts.netloc, parts.netloc.rpartition("@")[2])
+            shown = without_credentials(self.target_url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigError(f"--target-url must be an http:// or https:// URL, not {shown!r}")
             if parts.query or parts.fragment or "@" in parts.netloc:

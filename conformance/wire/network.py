@@ -48,10 +48,10 @@ class Proxy:
         parts = urlsplit(url if "://" in url else f"http://{url}")
         if parts.scheme != "http":
             raise NetworkError(
-                f"the proxy {_without_credentials(url)} is not an http:// proxy; the suite "
+                f"the proxy {without_credentials(url)} is not an http:// proxy; the suite "
                 "speaks to HTTP proxies only (CONNECT carries https through them)"
             )
-        shown = _without_credentials(url)
+        shown = without_credentials(url)
         try:
             port = parts.port or 80
         except ValueError:
@@ -263,6 +263,7 @@ def _matches(host: str, entry: str) -> bool:
     return bool(entry) and (host == entry or host.endswith(f".{entry}"))
 
 
-def _without_credentials(url: str) -> str:
+def without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` removed, for messages and reports."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     return url if parts.username is None else url.replace(parts.netloc, parts.netloc.split("@")[-1])

@@ -19,6 +19,7 @@ from conformance.wire.exchange import Exchange
 
 IDENTITY_NAMES = ("A", "B")
 WRITE_METHODS = frozenset({"POST", "PUT"})
+DELETED = frozenset({200, 204})  # a delete acknowledged
 
 
 def token_variable(index: int) -> str:
@@ -45,12 +46,18 @@ class Actor:
         client: KVClient,
         namespace: RunNamespace,
         evidence: Evidence | None = None,
+        *,
+        concurrent_writers: bool = False,
     ) -> None:
         self.index = index
         self.name = IDENTITY_NAMES[index]
         self.client = client
         self.namespace = namespace
         self.evidence = evidence
+        self.sent = 0  # requests this actor sent (a concurrent client's share of the chain)
+        # Other clients may write the same keys at once: an acknowledged delete proves
+        # nothing about what is left (see RunNamespace.forget).
+        self.concurrent_writers = concurrent_writers
 
     def send(
         self,
@@ -68,20 +75,31 @@ class Actor:
         fuzzing); ``key`` and ``prefix`` still name the entry a write may create. Without
         ``allow_no_answer``, a request that got no answer fails HTTP-01 (with evidence)."""
         self.namespace.guard(key if url is None else url, self.client.kv_root)
+        entry = (self.index, prefix, key)
+        withdraw = None
         if method in WRITE_METHODS:
-            entry = (self.index, prefix, key)
-            self.namespace.note_write(entry)
+            withdraw = self.namespace.note_write(entry)
             if self.evidence is not None:
                 self.evidence.note_write(entry)
-        exchange = self.client.send(
-            method,
-            key,
-            prefix=prefix,
-            body=body,
-            authorization=authorization,
-            headers=headers,
-            url=url,
-        )
+        forgettable = method == "DELETE" and url is None and not self.concurrent_writers
+        version = self.namespace.version(entry) if forgettable else 0
+        self.sent += 1
+        try:
+            exchange = self.client.send(
+                method,
+                key,
+                prefix=prefix,
+                body=body,
+                authorization=authorization,
+                headers=headers,
+                url=url,
+            )
+        except BaseException as error:
+            if withdraw is not None and getattr(error, "not_sent", False):
+                withdraw()  # the clock refused it: nothing reached the server
+            raise
+        if forgettable and exchange.status in DELETED:
+            self.namespace.forget(entry, version)
         if self.evidence is not None:
             self.evidence.record(exchange)
             if exchange.status is None and not allow_no_answer:

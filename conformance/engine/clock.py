@@ -21,7 +21,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Final
 
-from conformance.engine.failures import OutOfTime
+from conformance.engine.failures import OutOfTime, Stopped
 
 CLEANUP_RESERVE_SECONDS: Final = 30.0
 # Left at the very end to write the reports and stop the embedded server.
@@ -40,6 +40,7 @@ class RunClock:
             self._checks_end = self._end - min(CLEANUP_RESERVE_SECONDS, max_duration / 5)
         self._cleaning_up = False
         self.interrupted = False
+        self.stopped: str | None = None  # why the checks may send no more, if they may not
 
     @property
     def deadline(self) -> float | None:
@@ -50,6 +51,10 @@ class RunClock:
         """Whether the checks' deadline has passed (also once the cleanup has begun)."""
         return self._checks_end is not None and self._now() >= self._checks_end
 
+    @property
+    def cleaning_up(self) -> bool:
+        return self._cleaning_up
+
     def begin_cleanup(self) -> None:
         """From now on requests may use the reserve."""
         self._cleaning_up = True
@@ -57,14 +62,22 @@ class RunClock:
     def interrupt(self) -> None:
         self.interrupted = True
 
+    def stop_checks(self, reason: str) -> None:
+        """From now on checks send nothing (the cleanup still does): ``reason`` says why."""
+        if self.stopped is None:
+            self.stopped = reason
+
     # -- the Budget of conformance.wire.client -------------------------------------------
 
     def allow(self, timeout: float) -> float:
         """What a request given ``timeout`` may take if sent now: less as the deadline nears.
         Raises OutOfTime once it has passed, KeyboardInterrupt once the run was interrupted
-        (except for the cleanup, which still removes what the run wrote)."""
+        (except for the cleanup, which still removes what the run wrote), and Stopped once
+        the checks were stopped (likewise)."""
         if self.interrupted and not self._cleaning_up:
             raise KeyboardInterrupt
+        if self.stopped is not None and not self._cleaning_up:
+            raise Stopped(self.stopped)
         deadline = self.deadline
         if deadline is None:
             return timeout

@@ -22,6 +22,17 @@ THOROUGH_SEQUENCE_STEPS = 60
 DEFAULT_CONCURRENT_OPERATIONS = 40
 THOROUGH_CONCURRENT_OPERATIONS = 200
 MIN_DURATION_SECONDS = 10.0
+# A default run takes seconds on loopback and under a minute across a network; this bounds a
+# run against a server that stops answering now and then (0: no limit).
+DEFAULT_MAX_DURATION_SECONDS = 900.0
+# Requests in flight at once: enough that a run across a network takes about its longest
+# chain of dependent round trips rather than their sum; few enough for a small server (a
+# browser opens 6 connections per host; a thread-per-connection server serves 16 easily).
+DEFAULT_CONNECTIONS = 32
+MAX_CONNECTIONS = 256
+# Requests of the run left without an answer (timeout, reset, cut off) before the remaining
+# checks are not tested: each of them would only fail HTTP-01 again, after its timeout.
+DEFAULT_UNANSWERED_LIMIT = 3
 # How long entries written at the start must survive (DUR-01): past "a few seconds" of expiry,
 # and about as long as the rest of the default run takes, so that it waits little or not at all.
 DEFAULT_HOLD_SECONDS = 5.0
@@ -44,11 +55,14 @@ class Settings:
     examples: int = DEFAULT_EXAMPLES
     sequence_steps: int = DEFAULT_SEQUENCE_STEPS
     reference_faults: tuple[str, ...] = ()
+    reference_latency_ms: float = 0.0  # the embedded server holds each answer this long
     baseline: Baseline | None = None  # an earlier run's summary: only regressions fail
     concurrent_operations: int = DEFAULT_CONCURRENT_OPERATIONS
     hold_seconds: float = DEFAULT_HOLD_SECONDS
     restart_command: str | None = None  # --restart-cmd: run between writes and reads (RST-01)
-    max_duration: float | None = None  # --max-duration: seconds for the whole run
+    max_duration: float | None = None  # --max-duration: seconds for the whole run; None: none
+    connections: int = DEFAULT_CONNECTIONS  # --kv-connections: requests in flight at once
+    unanswered_limit: int = DEFAULT_UNANSWERED_LIMIT  # 0: never stop for missing answers
     # Trust, client certificate and proxy (options first, then the environment).
     network: NetworkOptions = field(default_factory=NetworkOptions)
 
@@ -87,6 +101,7 @@ class Settings:
             examples=int(option("kv_examples") or default_examples),
             sequence_steps=THOROUGH_SEQUENCE_STEPS if thorough else DEFAULT_SEQUENCE_STEPS,
             reference_faults=tuple(option("kv_reference_faults") or ()),
+            reference_latency_ms=float(option("kv_reference_latency") or 0.0),
             baseline=_load_baseline(option("kv_baseline")),
             concurrent_operations=(
                 THOROUGH_CONCURRENT_OPERATIONS if thorough else DEFAULT_CONCURRENT_OPERATIONS
@@ -99,7 +114,9 @@ class Settings:
                 else DEFAULT_HOLD_SECONDS
             ),
             restart_command=option("kv_restart_cmd") or None,
-            max_duration=option("kv_max_duration"),
+            max_duration=_max_duration(option("kv_max_duration")),
+            connections=_count(option("kv_connections"), DEFAULT_CONNECTIONS),
+            unanswered_limit=_count(option("kv_unanswered_limit"), DEFAULT_UNANSWERED_LIMIT),
             network=NetworkOptions.from_sources(
                 ca_bundle=option("kv_ca_bundle"),
                 insecure=bool(option("kv_insecure")),
@@ -143,15 +160,24 @@ class Settings:
                     "give the tokens of two different users of your server: "
                     "--token TOKEN_A --token TOKEN_B (or KV_TOKENS=A,B)"
                 )
-            if self.reference_faults:
+            if self.reference_faults or self.reference_latency_ms:
                 raise ConfigError(
-                    "--kv-reference-fault applies to the embedded server only; "
-                    "drop it or drop --target-url"
+                    "--kv-reference-fault and --kv-reference-latency apply to the embedded "
+                    "server only; drop them or drop --target-url"
                 )
+        if self.reference_latency_ms < 0:
+            raise ConfigError("--kv-reference-latency must be zero or more milliseconds")
         if len(set(self.tokens)) != len(self.tokens):
             raise ConfigError("the same token was given twice: give two different users' tokens")
         if self.timeout <= 0:
             raise ConfigError("--kv-timeout must be a positive number of seconds")
+        if not 1 <= self.connections <= MAX_CONNECTIONS:
+            raise ConfigError(
+                f"--kv-connections must be between 1 and {MAX_CONNECTIONS}, not "
+                f"{self.connections} (1 sends one request at a time)"
+            )
+        if self.unanswered_limit < 0:
+            raise ConfigError("--kv-unanswered-limit must be 0 (no limit) or more")
         if self.max_duration is not None and self.max_duration < MIN_DURATION_SECONDS:
             raise ConfigError(f"--max-duration must be at least {MIN_DURATION_SECONDS:g} seconds")
         if self.hold_seconds < 0:
@@ -209,3 +235,14 @@ def _load_baseline(path: str | None) -> Baseline | None:
         return Baseline.load(path)
     except BaselineError as error:
         raise ConfigError(str(error)) from None
+
+
+def _max_duration(value: float | None) -> float | None:
+    """--max-duration: the default limit when not given; 0 for none."""
+    if value is None:
+        return DEFAULT_MAX_DURATION_SECONDS
+    return None if value == 0 else float(value)
+
+
+def _count(value: int | None, default: int) -> int:
+    return default if value is None else int(value)

@@ -69,14 +69,19 @@ def spawn_reference(
 class EmbeddedServer:
     """``python -m conformance.reference`` on port 0, with two fresh tokens."""
 
-    def __init__(self, faults: Sequence[str] = ()) -> None:
+    def __init__(self, faults: Sequence[str] = (), latency_ms: float = 0.0) -> None:
         self.tokens = (secrets.token_urlsafe(18), secrets.token_urlsafe(18))
         self.faults = tuple(faults)
+        self.latency_ms = latency_ms
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> EmbeddedServer:
-        args = ["--port=0", *(f"--fault={fault}" for fault in self.faults)]
+        args = [
+            "--port=0",
+            f"--latency-ms={self.latency_ms:g}",
+            *(f"--fault={fault}" for fault in self.faults),
+        ]
         try:
             self._process, self.url = spawn_reference(args, tokens=self.tokens)
         except ReferenceStartError as error:

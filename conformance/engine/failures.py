@@ -61,5 +61,11 @@ class OutOfTime(NotTested):
         super().__init__("not finished: the run reached --max-duration")
 
 
+class Stopped(NotTested):
+    """The run stopped its checks: the server left too many requests without an answer
+    (``--kv-unanswered-limit``), so what a check would make of the next one says nothing
+    about its own requirement."""
+
+
 class Unsupported(Exception):
     """The server does not offer the optional feature this requirement concerns."""

@@ -4,13 +4,17 @@ A ``Harness`` lives for one test. It is the ``Evidence`` of every request the te
 (through ``Actor.send``, the one request path): it keeps each exchange so a failure can print
 the requests that led to it as numbered curl commands, makes a missing answer an HTTP-01
 failure, and removes what the test wrote.
+
+Independent work runs on the run's lanes (``conformance.engine.lanes``): the examples of
+``for_all`` and the items of ``in_parallel``. What a failure shows is kept per thread, so an
+example's reproduction holds its own requests only.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import example as hypothesis_example
@@ -19,18 +23,22 @@ from hypothesis import strategies as st
 from conformance.engine.actor import IDENTITY_NAMES, Actor
 from conformance.engine.failures import NotTested, RequirementFailure, Unsupported
 from conformance.engine.jsonvalue import JsonError, parse
+from conformance.engine.lanes import Outcome
 from conformance.engine.namespace import Entry
 from conformance.engine.target import PREFIX, Target
 from conformance.wire.exchange import Exchange
 
 JOIN_GRACE_SECONDS = 5.0
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Harness:
     def __init__(self, target: Target) -> None:
         self.target = target
         self.settings = target.settings
-        self.steps: list[Exchange] = []
+        self._local = threading.local()  # this thread's steps
+        self._lock = threading.Lock()
         self.written: set[Entry] = set()
         self.a = target.actor(0, self)
         self._b = target.actor(1, self) if target.identities > 1 else None
@@ -49,11 +57,21 @@ class Harness:
     def key(self, label: str = "") -> str:
         return self.target.new_key(label)
 
+    @property
+    def steps(self) -> list[Exchange]:
+        """The requests sent so far by this thread for the check (or for the current
+        example): what a failure shows by default."""
+        steps: list[Exchange] | None = getattr(self._local, "steps", None)
+        if steps is None:
+            steps = self._local.steps = []
+        return steps
+
     # -- Evidence: what Actor.send hands back ---------------------------------------------
 
     def note_write(self, entry: Entry) -> None:
         """A write attempt, noted before it is sent, so cleanup removes its effect."""
-        self.written.add(entry)
+        with self._lock:
+            self.written.add(entry)
 
     def record(self, exchange: Exchange) -> None:
         self.steps.append(exchange)
@@ -72,9 +90,13 @@ class Harness:
         errors: list[BaseException] = []
         barrier = threading.Barrier(len(identities))
         evidence = _WorkerEvidence(self)
+        sent: list[int] = []
 
         def main(identity: int, name: str) -> None:
-            actor = Actor(identity, self.target.client(identity), self.target.namespace, evidence)
+            client = self.target.client(identity)
+            actor = Actor(
+                identity, client, self.target.namespace, evidence, concurrent_writers=True
+            )
             try:
                 barrier.wait(timeout=JOIN_GRACE_SECONDS)
                 work(actor, name)
@@ -82,6 +104,8 @@ class Harness:
                 errors.append(error)
                 barrier.abort()
             finally:
+                sent.append(actor.sent)
+                self.target.client_closed(actor.client)
                 actor.client.close()
 
         counters: dict[int, int] = {}
@@ -97,8 +121,39 @@ class Harness:
         # Every request is bounded by the timeout and the run clock, so the threads end.
         for thread in threads:
             thread.join()
+        self.target.lanes.note_concurrent(max(sent, default=0))
         if errors:
             raise errors[0]
+
+    def in_parallel(self, items: Iterable[T], work: Callable[[T], R]) -> list[R]:
+        """``work(item)`` for each item, on the run's lanes (``--kv-connections`` at once),
+        for work whose items do not depend on each other; the results in item order. Every
+        item runs; then the first error in item order is raised."""
+        caller = threading.get_ident()
+        before = list(self.steps)
+
+        def one(item: T) -> tuple[R, list[Exchange]]:
+            if threading.get_ident() == caller:  # run here, one after another
+                return work(item), []
+            # A failure shows what the caller sent before, then this item's requests.
+            steps = self.steps
+            steps[:] = before
+            result = work(item)
+            return result, steps[len(before) :]
+
+        outcomes = self.target.lanes.run(list(items), one)
+        _raise_first(outcomes)
+        results: list[R] = []
+        for outcome in outcomes:
+            assert outcome.result is not None
+            result, steps = outcome.result
+            self.steps.extend(steps)  # in item order, for a failure after the batch
+            results.append(result)
+        return results
+
+    def each_route(self, work: Callable[[str], None]) -> None:
+        """``work(prefix)`` for every route at once (each with keys of its own)."""
+        self.in_parallel(self.routes(), work)
 
     # -- verdicts ---------------------------------------------------------------------------
 
@@ -159,31 +214,94 @@ class Harness:
         check: Callable[..., None],
         *,
         explicit: Sequence[dict[str, Any]] = (),
+        max_examples: int | None = None,
         **strategies: st.SearchStrategy[Any],
     ) -> None:
         """Run ``check(**example)`` on the ``explicit`` examples, then on examples drawn by
-        Hypothesis under the run's seed and budget; a failure shows the minimal example."""
+        Hypothesis under the run's seed and budget; a failure shows the minimal example.
+
+        With more than one lane the examples (independent: each uses keys of its own) are
+        drawn first and run at once; a failure is then replayed through Hypothesis, one
+        example after another, so that it shrinks as in a sequential run. The examples
+        before the first failure are not sent again: with the same seed, Hypothesis draws
+        the same examples in the same order whatever the check does until it fails."""
+        budget = max_examples or self.settings.examples
+        if self.target.lanes.size == 1:
+            self._hypothesis(check, explicit, strategies, budget, lambda number, example: False)
+            return
+        drawn: list[dict[str, Any]] = []
+        self._hypothesis(drawn.append, explicit, strategies, budget, None, shrink=False)
+        shown = [_shown(example) for example in drawn]
+
+        def one(example: dict[str, Any]) -> None:
+            self.steps.clear()
+            check(**example)
+
+        outcomes = self.target.lanes.run(drawn, one, stop_after_error=True)
+        first = next((outcome for outcome in outcomes if outcome.error is not None), None)
+        if first is None:
+            return
+        failure = first.error
+        assert failure is not None
+        if not isinstance(failure, RequirementFailure) or _no_answer(failure):
+            # Out of time, not supported, interrupted, or a request that got no answer: a
+            # replay would only wait again.
+            _note_example(failure, drawn[first.index], self.settings.seed)
+            raise failure
+        passed = first.index
+
+        def already_passed(number: int, example: dict[str, Any]) -> bool:
+            return number < passed and _shown(example) == shown[number]
+
+        self._hypothesis(check, explicit, strategies, budget, already_passed)
+        # Not failed again when replayed alone: the failure seen at once stands.
+        _note_example(failure, drawn[first.index], self.settings.seed)
+        failure.add_note(
+            "(This failure came while other examples were sent at once; sent again alone, "
+            "the same example passed.)"
+        )
+        raise failure
+
+    def _hypothesis(
+        self,
+        check: Callable[..., None],
+        explicit: Sequence[dict[str, Any]],
+        strategies: dict[str, st.SearchStrategy[Any]],
+        budget: int,
+        skip: Callable[[int, dict[str, Any]], bool] | None,
+        *,
+        shrink: bool = True,
+    ) -> None:
+        """One Hypothesis run over the examples; ``skip(number, example)`` passes an example
+        without sending it; ``skip`` None hands each example to ``check`` as it is."""
+        calls = [0]
 
         @seed(self.settings.seed)
         @settings(
-            max_examples=self.settings.examples,
+            max_examples=budget,
             deadline=None,
             database=None,  # a different server must not replay old failures first
             report_multiple_bugs=False,
             suppress_health_check=list(HealthCheck),
             # No "explain" phase: its coverage notes are about the suite, not the server.
-            phases=[Phase.explicit, Phase.generate, Phase.target, Phase.shrink],
+            phases=[Phase.explicit, Phase.generate, Phase.target]
+            + ([Phase.shrink] if shrink else []),
         )
         @given(st.fixed_dictionaries(strategies))
         def run(example: dict[str, Any]) -> None:
+            number = calls[0]
+            calls[0] += 1
+            if skip is None:
+                check(example)
+                return
+            if skip(number, example):
+                return
             self.steps.clear()
             try:
                 check(**example)
             except RequirementFailure as failure:
                 # Hypothesis re-raises the failure of the smallest example it found.
-                failure.example = example
-                shown = ", ".join(f"{name}={value!r}" for name, value in example.items())
-                failure.add_note(f"Example (Hypothesis, --seed {self.settings.seed}): {shown}")
+                _note_example(failure, example, self.settings.seed)
                 raise
 
         for case in reversed(explicit):
@@ -193,6 +311,29 @@ class Harness:
     def cleanup(self) -> None:
         self.target.sweep(self.written)
         self.written.clear()
+
+
+def _shown(example: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={value!r}" for name, value in example.items())
+
+
+def _note_example(error: BaseException, example: dict[str, Any], run_seed: int) -> None:
+    if isinstance(error, RequirementFailure):
+        if error.example is not None:
+            return  # noted already (Hypothesis re-raises the same failure)
+        error.example = example
+    error.add_note(f"Example (Hypothesis, --seed {run_seed}): {_shown(example)}")
+
+
+def _no_answer(failure: RequirementFailure) -> bool:
+    """A failure whose evidence is a request without an answer (HTTP-01's timeout and kin)."""
+    return bool(failure.steps) and failure.steps[-1].status is None
+
+
+def _raise_first(outcomes: Sequence[Outcome[Any]]) -> None:
+    for outcome in outcomes:
+        if outcome.error is not None:
+            raise outcome.error
 
 
 class _WorkerEvidence:

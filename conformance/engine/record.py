@@ -46,6 +46,14 @@ class RunFacts:
     interrupted: bool = False  # Ctrl-C, even where Python dropped the KeyboardInterrupt
     # Requirements of the profile the user's selection (-k, -m, node ids) left out.
     not_selected: tuple[str, ...] = ()
+    # The run's traffic: requests sent, connections opened, lanes (--kv-connections), the
+    # round trip the preflight measured, and the longest chain of dependent requests.
+    requests: int = 0
+    connections: int = 0
+    lanes: int = 1
+    round_trip_ms: float | None = None
+    chain: int = 0
+    warnings: tuple[str, ...] = ()  # found by the run (e.g. it fell back to one lane)
 
     @classmethod
     def of(cls, target: Target, *, timed_out: bool, not_selected: tuple[str, ...] = ()) -> RunFacts:
@@ -59,6 +67,14 @@ class RunFacts:
             timed_out=timed_out,
             interrupted=target.clock.interrupted,
             not_selected=not_selected,
+            requests=target.requests,
+            connections=target.connections,
+            lanes=target.lanes.size,
+            round_trip_ms=(
+                round(target.round_trip * 1000, 2) if target.round_trip is not None else None
+            ),
+            chain=target.lanes.chain,
+            warnings=tuple(target.warnings),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -71,6 +87,7 @@ class RunFacts:
                 **data,
                 "markers": tuple(data["markers"]),
                 "not_selected": tuple(data["not_selected"]),
+                "warnings": tuple(data.get("warnings", ())),
             }
         )
 
@@ -89,6 +106,16 @@ class RunFacts:
             timed_out=any(part.timed_out for part in parts),
             interrupted=any(part.interrupted for part in parts),
             not_selected=tuple(sorted({rid for part in parts for rid in part.not_selected})),
+            requests=sum(part.requests for part in parts),
+            connections=sum(part.connections for part in parts),
+            lanes=sum(part.lanes for part in parts),
+            round_trip_ms=min(
+                (part.round_trip_ms for part in parts if part.round_trip_ms is not None),
+                default=None,
+            ),
+            # The workers ran side by side: the run's chain is the longest of theirs.
+            chain=max(part.chain for part in parts),
+            warnings=tuple(dict.fromkeys(w for part in parts for w in part.warnings)),
         )
 
 
@@ -127,12 +154,27 @@ class RunRecord:
     @property
     def warnings(self) -> list[str]:
         """What every report says above its verdict."""
+        said = list(self.facts.warnings)
         if not self.settings.embedded and self.settings.network.insecure:
-            return [
+            said.insert(
+                0,
                 "TLS certificates were not verified (--kv-insecure): the server's identity "
-                "was not checked in this run"
-            ]
-        return []
+                "was not checked in this run",
+            )
+        return said
+
+    @property
+    def traffic(self) -> str:
+        """The run's traffic in one sentence (every report says it the same way)."""
+        facts = self.facts
+        round_trip = (
+            f", round trip {facts.round_trip_ms:g} ms" if facts.round_trip_ms is not None else ""
+        )
+        return (
+            f"{facts.requests} requests over {facts.connections} connections "
+            f"({facts.lanes} at once at most){round_trip}; longest chain of dependent "
+            f"requests {facts.chain}"
+        )
 
     @property
     def tokens(self) -> list[str]:

@@ -3,7 +3,9 @@
 One ``Target`` per run. It starts the embedded server when no URL is given, checks that the
 configuration works (one clear ``ConfigError`` otherwise), hands out keys that all carry the
 run's marker, and removes every key the run wrote. Its own requests (preflight, probes, the
-early entries, the sweep) go through ``Actor.send`` like every check's.
+early entries, the sweep) go through ``Actor.send`` like every check's. It owns the run's
+lanes (independent requests at once) and the breaker (a server that stops answering stops
+the checks), and counts what the run sent.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from urllib.parse import urlsplit
 
 from conformance.engine import preflight
 from conformance.engine.actor import IDENTITY_NAMES, Actor, Evidence, token_variable
+from conformance.engine.breaker import Breaker
 from conformance.engine.clock import RunClock
+from conformance.engine.concurrency import body_for, read_value
 from conformance.engine.config import ConfigError, Settings
 from conformance.engine.embedded import EmbeddedServer
-from conformance.engine.failures import OutOfTime
+from conformance.engine.failures import OutOfTime, Stopped
+from conformance.engine.lanes import Lanes
 from conformance.engine.latency import Latencies
 from conformance.engine.namespace import Entry, RunNamespace
 from conformance.engine.preflight import Place
@@ -31,10 +36,9 @@ from conformance.wire.network import Network
 Capability = Literal["prefix", "put"]
 PREFIX = "p"  # the 1-byte prefix used where the prefix route is exercised
 EARLY_ENTRIES_PER_ROUTE = 10
+PROBE_SETS = 16  # sets of distinct keys sent at once before the checks
 FINAL_SWEEP_ATTEMPTS = 3
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
-PARALLEL_SWEEP_OVER = 100  # keys; fewer are deleted over the run's own connections
-SWEEP_CLIENTS = 8
 
 
 @dataclass(frozen=True)
@@ -54,9 +58,15 @@ class Target:
         # Every key this run touches contains the namespace's marker.
         self.namespace = RunNamespace()
         self.clock = RunClock(settings.max_duration)
+        self.lanes = Lanes(settings.connections)
+        self.breaker = Breaker(settings.unanswered_limit, self.clock, catalogue, settings.timeout)
+        self.requests = 0  # sent by the run, every part of it
+        self.round_trip: float | None = None  # seconds, measured by the preflight
+        self.warnings: list[str] = []  # said above the verdict in every report
         self._embedded: EmbeddedServer | None = None
         self._lock = threading.Lock()
         self._capabilities: dict[Capability, bool] = {}
+        self._connections_closed = 0
         self.base_url = settings.target_url or ""
         self.tokens: tuple[str, ...] = settings.tokens
         # One TLS context and proxy choice for every client; the embedded server: direct.
@@ -78,12 +88,52 @@ class Target:
 
     def _start(self) -> None:
         if self.settings.embedded:
-            self._embedded = EmbeddedServer(self.settings.reference_faults).start()
+            self._embedded = EmbeddedServer(
+                self.settings.reference_faults, self.settings.reference_latency_ms
+            ).start()
             self.base_url = self._embedded.url
             self.tokens = self._embedded.tokens
         self.clients = [self.client(index) for index in range(len(self.tokens[:2]))]
+        times: list[float] = []
         for index in range(len(self.clients)):
-            self._preflight(index)
+            times.extend(self._preflight(index))
+        # The quickest answer over a connection already open: the network's round trip
+        # plus the server's least time.
+        self.round_trip = min(times, default=None)
+        self._probe_concurrency()
+
+    def _probe_concurrency(self) -> None:
+        """Sets of distinct keys by one identity, sent at once, then read back. A server that
+        loses some would make every check whose requests share the lanes fail on its own
+        requirement, though sent alone they pass: then the run sends one request at a time,
+        as --kv-connections 1 does, and CON-02 (with clients of its own) judges the loss."""
+        if self.lanes.size == 1:
+            return
+        actor = self.actor(0)
+        keys = [self.new_key("-at-once") for _ in range(min(self.lanes.size, PROBE_SETS))]
+        written = self.lanes.run(keys, lambda key: actor.send("POST", key, body=body_for(key)))
+        held = [
+            key
+            for key, outcome in zip(keys, written, strict=True)
+            if outcome.result is not None and outcome.result.status in (200, 201)
+        ]
+        read = self.lanes.run(held, lambda key: actor.send("GET", key))
+        lost = [
+            key
+            for key, outcome in zip(held, read, strict=True)
+            if outcome.result is not None and read_value(outcome.result) != (True, key)
+        ]
+        self.sweep({(0, "", key) for key in keys})
+        if lost:
+            sequential = Lanes(1)
+            sequential.note_concurrent(self.lanes.chain)
+            self.lanes.close()
+            self.lanes = sequential
+            self.warnings.append(
+                f"the server lost {len(lost)} of {len(held)} acknowledged sets of distinct keys "
+                "sent at once by one identity, so this run sent one request at a time (CON-02 "
+                "judges concurrent sets)"
+            )
 
     @property
     def proxy(self) -> str | None:
@@ -119,9 +169,25 @@ class Target:
         return len(self.clients)
 
     def observe(self, exchange: Exchange) -> None:
-        """Every answered request of the run, for the latency table."""
+        """Every request of the run (any thread): the count, the dependent chain, the
+        latency table of the answered ones, and the breaker."""
+        with self._lock:
+            self.requests += 1
+        self.lanes.count_request()
         if exchange.status is not None:
             self.latencies.record(exchange.method, exchange.seconds)
+        self.breaker.observe(exchange)
+
+    @property
+    def connections(self) -> int:
+        """Keep-alive connections the run opened (per identity and lane, and the concurrent
+        clients' own)."""
+        return self._connections_closed + sum(c.connections_opened for c in self.clients)
+
+    def client_closed(self, client: KVClient) -> None:
+        """A client of a check's own (concurrent clients) is done: count its connections."""
+        with self._lock:
+            self._connections_closed += client.connections_opened
 
     def out_of_time(self) -> bool:
         return self.clock.out_of_time()
@@ -152,8 +218,9 @@ class Target:
         unsupported = (404,) if capability == "prefix" else (404, 405, 501)
         return exchange.status not in unsupported
 
-    def _preflight(self, index: int) -> None:
-        """One set and delete per identity: is a KV API there, at that path, taking the token?"""
+    def _preflight(self, index: int) -> list[float]:
+        """One set and delete per identity: is a KV API there, at that path, taking the token?
+        Returns the time of each answer that came over a connection already open."""
         key = self.new_key("-preflight")
         actor = self.actor(index)
         exchange = actor.send("POST", key, body=b"true")
@@ -170,6 +237,8 @@ class Target:
         if problem is not None:
             raise ConfigError(problem)
         self.sweep({(index, "", key)})
+        again = actor.send("GET", key)  # over the connection the set opened
+        return [again.seconds] if again.status is not None else []
 
     def _is_mattermost(self, actor: Actor) -> bool:
         # The marker in the query keeps the address inside the run's namespace guard.
@@ -178,50 +247,49 @@ class Target:
 
     def plant_early_entries(self) -> None:
         """Write a few entries per identity and route now; DUR-01 reads them at the end."""
-        try:
-            for index in range(self.identities):
-                actor = self.actor(index)
-                for prefix in self.routes():
-                    for number in range(EARLY_ENTRIES_PER_ROUTE):
-                        key = self.new_key("-early")
-                        body = f'{{"early":{number},"by":"{actor.name}"}}'.encode()
-                        exchange = actor.send("POST", key, prefix=prefix, body=body)
-                        self.early.append(
-                            EarlyEntry(index, prefix, key, body, exchange.status in (200, 201))
-                        )
-        except OutOfTime:
-            return  # a server this slow leaves no time for DUR-01, which is not run then
+        planned = [
+            (index, prefix, number)
+            for index in range(self.identities)
+            for prefix in self.routes()
+            for number in range(EARLY_ENTRIES_PER_ROUTE)
+        ]
+
+        def plant(plan: tuple[int, str, int]) -> EarlyEntry:
+            index, prefix, number = plan
+            actor = self.actor(index)
+            key = self.new_key("-early")
+            body = f'{{"early":{number},"by":"{actor.name}"}}'.encode()
+            exchange = actor.send("POST", key, prefix=prefix, body=body)
+            return EarlyEntry(index, prefix, key, body, exchange.status in (200, 201))
+
+        for outcome in self.lanes.run(planned, plant):
+            if outcome.result is not None:
+                self.early.append(outcome.result)
+            elif isinstance(outcome.error, OutOfTime | Stopped):
+                continue  # a server this slow leaves no time for DUR-01 (not tested then)
+            elif outcome.error is not None:
+                raise outcome.error
 
     def sweep(self, entries: set[Entry] | None = None) -> None:
-        """Delete each entry the run wrote (default: all), as the identity that wrote it."""
+        """Delete each entry the run wrote (default: all), as the identity that wrote it,
+        over the run's lanes. Once ``--kv-unanswered-limit`` deletes of this sweep got no
+        answer and none got one, the rest are left for the final sweep (a server that
+        stopped answering would hold each for the timeout)."""
         chosen = sorted(self.namespace.take(entries))
-        if len(chosen) < PARALLEL_SWEEP_OVER:
-            actors = [self.actor(index) for index in range(self.identities)]
-            for entry in chosen:
-                self._delete(actors, entry)
-            return
-        # Many keys (CAP-01 writes 1,000): delete them over several connections at once.
-        shares = [chosen[n::SWEEP_CLIENTS] for n in range(SWEEP_CLIENTS)]
+        tally = {"answered": 0, "unanswered": 0}
+        limit = self.settings.unanswered_limit
 
-        def delete(share: list[Entry]) -> None:
-            actors = [
-                Actor(index, self.client(index), self.namespace) for index in range(self.identities)
-            ]
-            try:
-                for entry in share:
-                    self._delete(actors, entry)
-            finally:
-                for actor in actors:
-                    actor.client.close()
+        def delete(entry: Entry) -> None:
+            with self._lock:
+                hopeless = limit and not tally["answered"] and tally["unanswered"] >= limit
+            if hopeless:
+                self.namespace.note_write(entry)
+                return
+            answered = self._delete(entry)
+            with self._lock:
+                tally["answered" if answered else "unanswered"] += 1
 
-        threads = [
-            threading.Thread(target=delete, args=(share,), name=f"kv-sweep-{n}")
-            for n, share in enumerate(shares)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        self.lanes.run(chosen, delete)
 
     def finish(self) -> None:
         """The final sweep: what earlier sweeps could not delete is tried again."""
@@ -236,21 +304,24 @@ class Target:
         """Entries whose deletes got no answer, even in the final sweep."""
         return self.namespace.pending
 
-    def _delete(self, actors: list[Actor], entry: Entry) -> None:
+    def _delete(self, entry: Entry) -> bool:
+        """Delete one entry; whether an answer came."""
         identity, prefix, key = entry
         try:
-            exchange: Exchange | None = actors[identity].send("DELETE", key, prefix=prefix)
-        except OutOfTime:  # the final sweep, which has the reserve, tries again
+            exchange: Exchange | None = self.actor(identity).send("DELETE", key, prefix=prefix)
+        except (OutOfTime, Stopped):  # the final sweep, which has the reserve, tries again
             exchange = None
         # No answer, or one that says "try again": kept for another try. (A plain 500 is an
         # answer: upstream gives one for prefixes over 2 bytes, where nothing was stored.)
         if exchange is None or exchange.status is None or exchange.status in TRANSIENT_STATUSES:
             self.namespace.note_write(entry)  # counted in left_behind if it stays
+        return exchange is not None and exchange.status is not None
 
     def close(self) -> None:
         try:
             self.finish()
         finally:
+            self.lanes.close()
             for client in self.clients:
                 client.close()
             if self._embedded is not None:

@@ -65,6 +65,29 @@ class Judge:
             return [(own, verdict, "")]
         return [(own, "error", f"not judged: {failed.id} failed first"), (failed.id, verdict, "")]
 
+    def stopped_checks(
+        self,
+        item: pytest.Item,
+        report: pytest.TestReport,
+        judged: list[Judged],
+        failure: RequirementFailure,
+    ) -> list[Judged]:
+        """The breaker opened during this test: HTTP-01 fails here, with its evidence (the
+        requests left unanswered), whatever the test's own verdict."""
+        failed = failure.requirement.id
+        shown = explain(failure, item)
+        if any(rid == failed and verdict == "fail" for rid, verdict, _ in judged):
+            report.longrepr = f"{report.longrepr}\n\n{shown}"  # this check's, then the run's
+            return judged
+        note(item, report, "requirement_failed", failed)
+        if report.outcome == "skipped" and isinstance(report.longrepr, tuple):
+            shown = f"{report.longrepr[2]}\n{shown}"
+        report.outcome = "failed"
+        report.longrepr = shown
+        if hasattr(report, "wasxfail"):  # a SHOULD's warning: the report is a failure now
+            del report.wasxfail
+        return [*judged, (failed, "fail", "")]
+
     def mark_known(
         self, item: pytest.Item, report: pytest.TestReport, judged: list[Judged]
     ) -> None:

@@ -127,7 +127,23 @@ def add_options(parser: pytest.Parser) -> None:
         type=float,
         metavar="SECONDS",
         help="limit for the whole run: checks stop in time to leave a fifth of it (at most "
-        "30 s) for cleanup; checks not run are reported not tested",
+        "30 s) for cleanup; checks not run are reported not tested (default 900; 0: none)",
+    )
+    group.addoption(
+        "--kv-connections",
+        dest="kv_connections",
+        type=int,
+        metavar="N",
+        help="requests in flight at once, each lane over its own keep-alive connection per "
+        "identity; 1 sends one request at a time, with the same verdicts (default 32)",
+    )
+    group.addoption(
+        "--kv-unanswered-limit",
+        dest="kv_unanswered_limit",
+        type=int,
+        metavar="N",
+        help="after N requests of the run got no answer, HTTP-01 fails with them as evidence "
+        "and the checks not yet judged are not tested (default 3; 0: never stop)",
     )
     group.addoption(
         "--restart-cmd",
@@ -150,4 +166,12 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="switch on a named fault in the embedded reference server, to see what a "
         "failing run looks like (python -m conformance.reference --list-faults)",
+    )
+    group.addoption(
+        "--kv-reference-latency",
+        dest="kv_reference_latency",
+        type=float,
+        metavar="MS",
+        help="the embedded reference server holds every answer MS milliseconds, to rehearse "
+        "a server across a network (default 0)",
     )

@@ -145,6 +145,8 @@ class KVRun:
         where = "embedded reference server" if settings.embedded else "target"
         faults = settings.reference_faults
         with_faults = f" with faults {', '.join(faults)}" if faults else ""
+        if settings.reference_latency_ms:
+            with_faults += f" {settings.reference_latency_ms:g} ms away (--kv-reference-latency)"
         if self.target.proxy is not None:
             with_faults += f" via proxy {self.target.proxy}"
         if not settings.embedded and settings.network.insecure:
@@ -203,7 +205,11 @@ class KVRun:
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, f"not tested: {reason}")
             return [(own, "not tested", reason)]
-        return self.judge.judge(item, report, call, own)
+        judged = self.judge.judge(item, report, call, own)
+        stopped = self.target.breaker.take_failure() if self.target is not None else None
+        if stopped is not None:
+            judged = self.judge.stopped_checks(item, report, judged, stopped)
+        return judged
 
     # -- the end ----------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from types import FrameType
 
 from conformance.reference.faults import Faults
 from conformance.reference.identities import parse_token_specs
-from conformance.reference.server import ReferenceServer
+from conformance.reference.server import Latency, ReferenceServer
 from conformance.reference.service import KV_PATH
 
 PORT_WAIT_SECONDS = 30.0  # --wait-for-port
@@ -93,6 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="if the port is in use (a server just killed has not let go of it yet), keep "
         "trying for up to 30 s: for restart commands",
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="hold every answer MS milliseconds, to rehearse a server across a network (default 0)",
+    )
+    parser.add_argument(
+        "--jitter-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="with --latency-ms: add up to MS milliseconds more to each answer, drawn from a "
+        "seeded generator (default 0)",
+    )
     parser.add_argument("--list-faults", action="store_true", help="list the faults and exit")
     parser.add_argument("--access-log", action="store_true", help="log each request to stderr")
     return parser
@@ -111,6 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give at least one --token, e.g. --token A --token B")
     if not args.kv_path.startswith("/"):
         parser.error(f"--kv-path must start with /, not {args.kv_path!r}")
+    if args.latency_ms < 0 or args.jitter_ms < 0:
+        parser.error("--latency-ms and --jitter-ms cannot be negative")
+    latency = (
+        Latency(args.latency_ms / 1000, args.jitter_ms / 1000)
+        if args.latency_ms or args.jitter_ms
+        else None
+    )
     try:
         tokens = parse_token_specs(args.token, args.session_token)
         server = ReferenceServer(
@@ -121,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             access_log=args.access_log,
             kv_path=args.kv_path,
+            latency=latency,
         )
     except ValueError as error:
         parser.error(str(error))

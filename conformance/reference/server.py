@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import random
 import socket
 import struct
 import threading
@@ -72,6 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
+        self.server.delay_answer()
         faults = self.server.service.faults
         number = self.server.next_request_number()
         every_40th = number % 40 == 0
@@ -198,6 +200,23 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class Latency:
+    """A delay before every answer, as a server across a network adds: ``seconds`` each,
+    plus up to ``jitter`` more, drawn uniformly from a seeded generator (a rehearsal of a
+    remote target is repeatable)."""
+
+    def __init__(self, seconds: float, jitter: float = 0.0, seed: int = 0) -> None:
+        if seconds < 0 or jitter < 0:
+            raise ValueError("a latency and its jitter cannot be negative")
+        self.seconds = seconds
+        self.jitter = jitter
+        self._random = random.Random(seed)
+
+    def draw(self) -> float:
+        """The next answer's delay (not thread-safe: the server draws under its lock)."""
+        return self.seconds + (self._random.uniform(0.0, self.jitter) if self.jitter else 0.0)
+
+
 class _HTTPServer(ThreadingHTTPServer):
     # The stdlib default of 5 queued connections resets clients under a burst of 50.
     request_queue_size = 512
@@ -205,10 +224,16 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], service: KVService, *, access_log: bool = False
+        self,
+        address: tuple[str, int],
+        service: KVService,
+        *,
+        access_log: bool = False,
+        latency: Latency | None = None,
     ) -> None:
         self.service = service
         self.access_log = access_log
+        self.latency = latency
         self.errors: list[str] = []
         self.stopping = threading.Event()  # cuts short the transport faults' waits
         self._requests = 0
@@ -236,6 +261,13 @@ class _HTTPServer(ThreadingHTTPServer):
         with self._lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def delay_answer(self) -> None:
+        """Hold the answer for the simulated network's latency (cut short by stop())."""
+        if self.latency is not None:
+            with self._lock:
+                seconds = self.latency.draw()
+            self.stopping.wait(seconds)
 
     def next_request_number(self) -> int:
         with self._lock:
@@ -277,6 +309,7 @@ class ReferenceServer:
         port: int = 0,
         access_log: bool = False,
         kv_path: str = KV_PATH,
+        latency: Latency | None = None,
     ) -> None:
         self.tokens = dict(tokens) if isinstance(tokens, Mapping) else parse_token_specs(tokens)
         self.faults = faults if isinstance(faults, Faults) else Faults.from_names(faults)
@@ -286,6 +319,7 @@ class ReferenceServer:
         self._address = (host, port)
         self._access_log = access_log
         self.kv_path = kv_path.rstrip("/")  # "/" (the root) becomes ""
+        self.latency = latency
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -329,7 +363,9 @@ class ReferenceServer:
         if self._httpd is not None:
             raise RuntimeError("the reference server is already running")
         service = KVService(self.tokens, self.store, self.faults, self.kv_path)
-        self._httpd = _HTTPServer(self._address, service, access_log=self._access_log)
+        self._httpd = _HTTPServer(
+            self._address, service, access_log=self._access_log, latency=self.latency
+        )
         return self._httpd
 
     def stop(self) -> None:

@@ -114,6 +114,7 @@ def render(record: RunRecord) -> list[str]:
         *([] if settings.embedded else _network_rows(record)),
         ("Started", record.started),
         ("Duration", f"{record.duration_seconds} s"),
+        ("Traffic", record.traffic),
     ]
     return [
         *(

@@ -38,6 +38,9 @@ def as_json(record: RunRecord) -> dict[str, Any]:
             "strict": settings.strict,
             "seed": settings.seed,
             "examples": settings.examples,
+            "connections": settings.connections,
+            "max_duration_seconds": settings.max_duration,
+            "unanswered_limit": settings.unanswered_limit,
             "reference_faults": list(settings.reference_faults),
             "baseline": settings.baseline.path if settings.baseline else None,
             "network": None if settings.embedded else settings.network.describe(),
@@ -58,6 +61,13 @@ def as_json(record: RunRecord) -> dict[str, Any]:
             for entry in record.requirements
         ],
         "latency_ms": record.latency_ms,
+        "traffic": {
+            "requests": record.facts.requests,
+            "connections": record.facts.connections,
+            "lanes": record.facts.lanes,
+            "round_trip_ms": record.facts.round_trip_ms,
+            "dependent_chain": record.facts.chain,
+        },
     }
     if record.comparison is not None and settings.baseline is not None:
         summary["baseline"] = {

@@ -40,6 +40,7 @@ def closing_lines(record: RunRecord) -> list[Line]:
                 f"{', '.join(cleanup.markers)}."
             )
         )
+    lines.append(Line(f"Traffic: {record.traffic}."))
     lines.append(Line(f"Seed {settings.seed}: rerun with --seed {settings.seed}."))
     comparison = record.comparison
     if comparison is not None and settings.baseline is not None:

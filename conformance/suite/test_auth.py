@@ -19,18 +19,25 @@ def _kept(kv: Harness, requirement_id: str, prefix: str, key: str) -> None:
 def _rejected_everywhere(
     kv: Harness, requirement_id: str, authorizations: list[str | None]
 ) -> None:
-    for prefix in kv.routes():
+    methods = ["GET", *kv.methods_that_set(), "DELETE"]
+
+    def route(prefix: str) -> None:
         key = kv.key()
         setup = kv.a.set(key, b'"kept"', prefix=prefix)
         kv.check(setup.status in (200, 201), "SET-01", "200 or 201 to a valid set")
-        for authorization in authorizations:
-            for method in ["GET", *kv.methods_that_set(), "DELETE"]:
-                body = b'"intruder"' if method in ("POST", "PUT") else None
-                exchange = kv.a.send(
-                    method, key, prefix=prefix, body=body, authorization=authorization
-                )
-                kv.check(exchange.status == 401, requirement_id, "401")
+
+        def rejected(attempt: tuple[str | None, str]) -> None:
+            authorization, method = attempt
+            body = b'"intruder"' if method in ("POST", "PUT") else None
+            exchange = kv.a.send(method, key, prefix=prefix, body=body, authorization=authorization)
+            kv.check(exchange.status == 401, requirement_id, "401")
+
+        # Every attempt is refused on its own; all at once, then the value is read back.
+        kv.in_parallel([(a, m) for a in authorizations for m in methods], rejected)
         _kept(kv, requirement_id, prefix, key)
+
+    for prefix in kv.routes():
+        route(prefix)
 
 
 @pytest.mark.requirement("AUTH-01")

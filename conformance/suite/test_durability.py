@@ -6,7 +6,6 @@ run started; RST-01 restarts the server.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -17,10 +16,10 @@ from conformance.engine.failures import NotTested
 from conformance.engine.harness import Harness
 from conformance.engine.jsonvalue import same_json
 from conformance.engine.restart import restart
+from conformance.engine.target import EarlyEntry
 from conformance.wire.exchange import Exchange
 
 CAPACITY = 1000
-CAPACITY_CLIENTS = 8
 RESTART_KEYS_PER_ROUTE = 50
 BACK_AFTER_RESTART_SECONDS = 60.0
 POLL_SECONDS = 0.2
@@ -33,32 +32,29 @@ def same_value(exchange: Exchange, body: bytes) -> bool:
 @pytest.mark.requirement("CAP-01")
 def test_an_identity_holds_a_thousand_entries(kv: Harness) -> None:
     keys = [kv.key(f"-many{n}") for n in range(CAPACITY)]
-    acknowledged: dict[str, Exchange] = {}
-    refused: list[Exchange] = []
-    lock = threading.Lock()
 
-    def write(actor: Actor, name: str) -> None:
-        mine = keys[int(name.split("#", 1)[1]) - 1 :: CAPACITY_CLIENTS]
-        for key in mine:
-            exchange = actor.send("POST", key, body=body_for(key), allow_no_answer=True)
-            with lock:
-                if exchange.status in (200, 201):
-                    acknowledged[key] = exchange
-                else:
-                    refused.append(exchange)
+    def write(key: str) -> Exchange:
+        return kv.a.send("POST", key, body=body_for(key), allow_no_answer=True)
 
-    kv.concurrently([0] * CAPACITY_CLIENTS, write)
-    missing: list[tuple[Exchange, Exchange]] = []
+    # Over the run's lanes: --kv-connections sets in flight at once.
+    written = kv.in_parallel(keys, write)
+    acknowledged = {
+        key: exchange
+        for key, exchange in zip(keys, written, strict=True)
+        if exchange.status in (200, 201)
+    }
+    refused = [exchange for exchange in written if exchange.status not in (200, 201)]
 
-    def read(actor: Actor, name: str) -> None:
-        for key in keys[int(name.split("#", 1)[1]) - 1 :: CAPACITY_CLIENTS]:
-            if key in acknowledged:
-                got = actor.send("GET", key, allow_no_answer=True)
-                if read_value(got) != (True, key):
-                    with lock:
-                        missing.append((acknowledged[key], got))
+    def read(key: str) -> Exchange:
+        return kv.a.send("GET", key, allow_no_answer=True)
 
-    kv.concurrently([0] * CAPACITY_CLIENTS, read)
+    held = list(acknowledged)  # read only once every set has been answered
+    got = kv.in_parallel(held, read)
+    missing = [
+        (acknowledged[key], answer)
+        for key, answer in zip(held, got, strict=True)
+        if read_value(answer) != (True, key)
+    ]
     if refused:
         kv.fail(
             "CAP-01",
@@ -85,7 +81,8 @@ def test_entries_written_at_the_start_are_unchanged_at_the_end(kv: Harness) -> N
     while (remaining := hold_until - time.monotonic()) > 0:
         time.sleep(min(remaining, 1.0))
     actors = kv.actors
-    for entry in early:
+
+    def read(entry: EarlyEntry) -> None:
         got = actors[entry.identity].get(entry.key, prefix=entry.prefix)
         age = time.monotonic() - entry.written_at
         kv.check(
@@ -94,20 +91,26 @@ def test_entries_written_at_the_start_are_unchanged_at_the_end(kv: Harness) -> N
             f"the value set {age:.1f} s earlier, at the start of the run: {entry.body.decode()}",
         )
 
+    kv.in_parallel(early, read)
+
 
 @pytest.mark.requirement("RST-01")
 def test_acknowledged_sets_survive_a_restart(kv: Harness) -> None:
     command = kv.settings.restart_command
     assert command, "suite bug: RST-01 is deselected without --restart-cmd"
-    actors = kv.actors
-    written: list[tuple[Actor, str, str, bytes]] = []
-    for actor in actors:
-        for prefix in kv.routes():
-            for number in range(RESTART_KEYS_PER_ROUTE):
-                key = kv.key("-restart")
-                body = body_for(f"{actor.name}.{prefix}.{number}")
-                if actor.set(key, body, prefix=prefix).status in (200, 201):
-                    written.append((actor, prefix, key, body))
+    planned = [
+        (actor, prefix, kv.key("-restart"), body_for(f"{actor.name}.{prefix}.{number}"))
+        for actor in kv.actors
+        for prefix in kv.routes()
+        for number in range(RESTART_KEYS_PER_ROUTE)
+    ]
+
+    def write(plan: tuple[Actor, str, str, bytes]) -> bool:
+        actor, prefix, key, body = plan
+        return actor.set(key, body, prefix=prefix).status in (200, 201)
+
+    acknowledged = kv.in_parallel(planned, write)
+    written = [plan for plan, ok in zip(planned, acknowledged, strict=True) if ok]
     if not written:
         raise NotTested("no set was acknowledged before the restart, so none can be checked")
     restart(command, kv.target.clock)
@@ -125,7 +128,9 @@ def test_acknowledged_sets_survive_a_restart(kv: Harness) -> None:
                 "restart command finished",
             )
         time.sleep(POLL_SECONDS)
-    for actor, prefix, key, body in written:
+
+    def read(plan: tuple[Actor, str, str, bytes]) -> None:
+        actor, prefix, key, body = plan
         got = actor.get(key, prefix=prefix)
         kv.check(
             same_value(got, body),
@@ -133,3 +138,5 @@ def test_acknowledged_sets_survive_a_restart(kv: Harness) -> None:
             f"the value acknowledged before the restart: {body.decode()} "
             f"({len(written)} sets acknowledged before it)",
         )
+
+    kv.in_parallel(written, read)

@@ -52,14 +52,26 @@ def _variant_groups(base: str) -> dict[str, list[str]]:
 
 @pytest.mark.requirement("KEY-02")
 def test_different_keys_never_share_an_entry(kv: Harness) -> None:
-    for kind, keys in _variant_groups(kv.key()).items():
-        for number, key in enumerate(keys):
-            accepted = kv.a.set(key, str(number).encode())
-            kv.check(accepted.status in (200, 201), "KEY-02", f"200 or 201 for the key {key!r}")
-        for number, key in enumerate(keys):
-            got = kv.a.get(key)
-            kv.check(
-                got.status == 200 and got.response_body.strip() == str(number).encode(),
-                "KEY-02",
-                f"{number}, the value of {key!r}: keys differing by {kind} are different keys",
-            )
+    # Every variant of every group: all set (at once), then all read back (at once).
+    variants = [
+        (kind, number, key)
+        for kind, keys in _variant_groups(kv.key()).items()
+        for number, key in enumerate(keys)
+    ]
+
+    def write(variant: tuple[str, int, str]) -> None:
+        _, number, key = variant
+        accepted = kv.a.set(key, str(number).encode())
+        kv.check(accepted.status in (200, 201), "KEY-02", f"200 or 201 for the key {key!r}")
+
+    def read(variant: tuple[str, int, str]) -> None:
+        kind, number, key = variant
+        got = kv.a.get(key)
+        kv.check(
+            got.status == 200 and got.response_body.strip() == str(number).encode(),
+            "KEY-02",
+            f"{number}, the value of {key!r}: keys differing by {kind} are different keys",
+        )
+
+    kv.in_parallel(variants, write)
+    kv.in_parallel(variants, read)

@@ -1,18 +1,22 @@
-"""Sequences: a state machine of two identities, both routes and near-identical keys,
-checked against a model after every step."""
+"""Sequences: programs of two identities, both routes and near-identical keys, checked
+against a model after every step.
+
+Each program is drawn whole by Hypothesis (what it does next depends only on the model, never
+on the server), so programs run at once on the run's lanes and a failure shrinks to a short
+program, shown step by step.
+"""
 
 from __future__ import annotations
 
 import json
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from conformance.engine.actor import Actor
+from conformance.engine.actor import IDENTITY_NAMES
 from conformance.engine.harness import Harness
 from conformance.engine.jsonvalue import same_json
 
@@ -28,99 +32,95 @@ SUFFIXES = (
 Entry = tuple[int, int, int]  # (identity, route, slot)
 
 
+@dataclass(frozen=True)
+class Step:
+    operation: str  # set, get, delete
+    entry: Entry
+    method: str = ""  # of a set: POST or PUT
+
+    def __repr__(self) -> str:
+        identity, route, slot = self.entry
+        where = f"{'prefix p, ' if route else ''}key <base>{SUFFIXES[slot]!r}"
+        how = f" ({self.method})" if self.method else ""
+        return f"{IDENTITY_NAMES[identity]} {self.operation}{how} {where}"
+
+
+POOL = 4  # entries per program: few, so that steps often meet the same one
+
+
+def programs(identities: int, routes: int, methods: list[str], steps: int) -> Any:
+    """Programs of sets (of absent or present entries), gets and deletes (of present or
+    absent ones) on a pool of a few entries drawn first. Each step names its entry by its
+    place in the pool, so a failure shrinks by dropping steps without changing the others."""
+    entries = st.tuples(
+        st.integers(0, identities - 1),
+        st.integers(0, routes - 1),
+        st.integers(0, len(SUFFIXES) - 1),
+    )
+    choices = st.tuples(
+        st.sampled_from(("set", "get", "delete")),
+        st.integers(0, POOL - 1),
+        st.sampled_from(methods),
+    )
+
+    def build(drawn: tuple[list[Entry], list[tuple[str, int, str]]]) -> list[Step]:
+        pool, chosen = drawn
+        return [
+            Step(operation, pool[place % len(pool)], method if operation == "set" else "")
+            for operation, place, method in chosen
+        ]
+
+    pools = st.lists(entries, min_size=1, max_size=POOL, unique=True)
+    return st.tuples(pools, st.lists(choices, min_size=1, max_size=steps)).map(build)
+
+
 @pytest.mark.requirement("SEQ-01")
 def test_sequences_match_the_model(kv: Harness) -> None:
     actors = kv.actors
     routes = kv.routes()
-    methods = kv.methods_that_set()
-    entries = st.tuples(
-        st.integers(0, len(actors) - 1),
-        st.integers(0, len(routes) - 1),
-        st.integers(0, len(SUFFIXES) - 1),
-    )
 
-    class Sequences(RuleBasedStateMachine):
-        def __init__(self) -> None:
-            super().__init__()
-            kv.steps.clear()
-            base = kv.key()
-            self.keys = [base + suffix for suffix in SUFFIXES]
-            self.model: dict[Entry, bytes] = {}  # absent entries are missing
-            self.writes = 0
+    def run(program: list[Step]) -> None:
+        base = kv.key()
+        keys = [base + suffix for suffix in SUFFIXES]
+        model: dict[Entry, bytes] = {}  # absent entries are missing
 
-        def _address(self, entry: Entry) -> tuple[Actor, str, str]:
-            actor, route, slot = entry
-            return actors[actor], routes[route], self.keys[slot]
-
-        def _set(self, entry: Entry, method: str) -> None:
-            actor, prefix, key = self._address(entry)
-            self.writes += 1
-            body = json.dumps({"by": actor.name, "write": self.writes}).encode()
-            answer = actor.set(key, body, prefix=prefix, method=method)
-            kv.check(answer.status in (200, 201), "SEQ-01", f"200 or 201 to a valid {method}")
-            self.model[entry] = body
-            self._verify(entry)
-
-        def _delete(self, entry: Entry) -> None:
-            actor, prefix, key = self._address(entry)
-            actor.delete(key, prefix=prefix)  # its status is DEL-02's concern
-            self.model.pop(entry, None)
-            self._verify(entry)
-
-        def _verify(self, entry: Entry) -> None:
-            """Read the entry back, and the same key as every other identity."""
-            for identity in range(len(actors)):
-                self._read((identity, *entry[1:]))
-
-        def _read(self, entry: Entry) -> None:
-            actor, prefix, key = self._address(entry)
+        def read(entry: Entry) -> None:
+            identity, route, slot = entry
+            actor, prefix, key = actors[identity], routes[route], keys[slot]
             got = actor.get(key, prefix=prefix)
-            expected = self.model.get(entry)
+            expected = model.get(entry)
             if expected is None:
                 kv.check(kv.is_absent(got), "SEQ-01", f"{key!r} absent for {actor.name}")
                 return
             equal = got.status == 200 and same_json(got.response_body, expected)
             kv.check(equal, "SEQ-01", f"{expected.decode()} for {actor.name} at {key!r}")
 
-        @rule(entry=entries, method=st.sampled_from(methods))
-        def set(self, entry: Entry, method: str) -> None:
-            self._set(entry, method)
+        for number, step in enumerate(program, start=1):
+            identity, route, slot = step.entry
+            actor, prefix, key = actors[identity], routes[route], keys[slot]
+            if step.operation == "get":
+                read(step.entry)
+                continue
+            if step.operation == "set":
+                body = json.dumps({"by": actor.name, "write": number}).encode()
+                answer = actor.set(key, body, prefix=prefix, method=step.method)
+                kv.check(
+                    answer.status in (200, 201), "SEQ-01", f"200 or 201 to a valid {step.method}"
+                )
+                model[step.entry] = body
+            else:
+                actor.delete(key, prefix=prefix)  # its status is DEL-02's concern
+                model.pop(step.entry, None)
+            # Read the entry back, and the same key as every other identity.
+            for other in range(len(actors)):
+                read((other, route, slot))
+        for identity, route, slot in model:
+            actors[identity].delete(keys[slot], prefix=routes[route])
 
-        @precondition(lambda self: bool(self.model))
-        @rule(data=st.data(), method=st.sampled_from(methods))
-        def overwrite(self, data: Any, method: str) -> None:
-            self._set(data.draw(st.sampled_from(sorted(self.model))), method)
-
-        @rule(entry=entries)
-        def get(self, entry: Entry) -> None:
-            self._read(entry)
-
-        @precondition(lambda self: bool(self.model))
-        @rule(data=st.data())
-        def delete(self, data: Any) -> None:
-            self._delete(data.draw(st.sampled_from(sorted(self.model))))
-
-        @rule(entry=entries)
-        def delete_absent(self, entry: Entry) -> None:
-            if entry in self.model:
-                return  # present: the delete rule's case
-            self._delete(entry)
-
-        def teardown(self) -> None:
-            for entry in self.model:
-                actor, prefix, key = self._address(entry)
-                actor.delete(key, prefix=prefix)
-
-    factory = seed(kv.settings.seed)(Sequences)
-    run_state_machine_as_test(
-        factory,
-        settings=settings(
-            max_examples=max(1, kv.settings.examples // 2),
-            stateful_step_count=kv.settings.sequence_steps,
-            deadline=None,
-            database=None,
-            report_multiple_bugs=False,
-            suppress_health_check=list(HealthCheck),
-            phases=[Phase.generate, Phase.shrink],
+    kv.for_all(
+        run,
+        max_examples=max(1, kv.settings.examples // 2),
+        program=programs(
+            len(actors), len(routes), kv.methods_that_set(), kv.settings.sequence_steps
         ),
     )

@@ -34,7 +34,7 @@ def _same(body: bytes, received: bytes) -> bool:
 
 @pytest.mark.requirement("SIZE-01")
 def test_values_up_to_the_limit_are_stored_whole(kv: Harness) -> None:
-    for body in AT_LIMIT:
+    def stored_whole(body: bytes) -> None:
         key = kv.key()
         accepted = kv.a.set(key, body)
         kv.check(
@@ -48,10 +48,12 @@ def test_values_up_to_the_limit_are_stored_whole(kv: Harness) -> None:
         )
         kv.a.delete(key)
 
+    kv.in_parallel(AT_LIMIT, stored_whole)
+
 
 @pytest.mark.requirement("SIZE-02")
 def test_oversize_values_are_never_stored_partially(kv: Harness) -> None:
-    for body in OVER_LIMIT:
+    def never_partial(body: bytes) -> None:
         key = kv.key()
         answer = kv.a.send("POST", key, body=body, allow_no_answer=True)
         got = kv.a.get(key)
@@ -70,6 +72,8 @@ def test_oversize_values_are_never_stored_partially(kv: Harness) -> None:
             )
             kv.check(kv.is_absent(got), "SIZE-02", "nothing stored after the rejection")
         kv.a.delete(key)
+
+    kv.in_parallel(OVER_LIMIT, never_partial)
 
 
 @pytest.mark.requirement("SIZE-03")

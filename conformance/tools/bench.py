@@ -11,6 +11,13 @@ over a bare ``http.client`` connection is timed too, and its ratio printed besid
 stricter measure. Finally the server's throughput is measured at 1, 8 and 50 concurrent
 clients. Figures are medians.
 
+A server across a network is rehearsed with the reference server's ``--latency-ms``: the
+default run at each ``--latency-ms`` given (default 0 and 50) prints its wall time, the
+requests sent, its longest chain of dependent requests and the ratio of the wall time to that
+chain times the round trip the preflight measured (1 would be a run that only waits for
+dependent round trips). A server whose every 40th answer hangs (``--fault
+hang-every-40th``) shows how long a default run takes to its NOT CONFORMANT verdict.
+
 The suite's wall time includes starting Python and pytest, and the wait DUR-01 makes until
 the entries it wrote first are ``--kv-hold`` seconds old; both are printed apart.
 """
@@ -46,6 +53,11 @@ TOKENS = ("bench-token-a", "bench-token-b")
 
 @dataclass(frozen=True)
 class Round:
+    latency_ms: float  # added by the server to every answer
+    chain: int  # the run's longest chain of dependent requests
+    round_trip_ms: float  # measured by the preflight
+    failed: tuple[str, ...]  # requirements failed
+    not_tested: int
     requests: int
     wall: float  # the suite process, start to exit
     session: float  # pytest's own session time, as it prints it
@@ -56,19 +68,29 @@ class Round:
 
     @property
     def ratio(self) -> float:
-        return self.wall / self.floor
+        return self.wall / self.floor if self.floor else float("nan")
+
+    @property
+    def chain_ratio(self) -> float:
+        """Wall time over (dependent chain x round trip): how far from only waiting."""
+        waited = self.chain * self.round_trip_ms / 1000
+        return self.wall / waited if waited else float("nan")
 
     @property
     def stdlib_ratio(self) -> float:
-        return self.wall / self.stdlib_floor
+        return self.wall / self.stdlib_floor if self.stdlib_floor else float("nan")
 
 
-def one_round(extra: Sequence[str]) -> Round:
+def one_round(extra: Sequence[str], latency_ms: float = 0.0, faults: Sequence[str] = ()) -> Round:
+    server_args = [
+        "--port=0",
+        f"--latency-ms={latency_ms:g}",
+        *(f"--token={t}" for t in TOKENS),
+        *(f"--fault={fault}" for fault in faults),
+    ]
     with tempfile.TemporaryDirectory() as folder:
         with (Path(folder) / "server.log").open("w", encoding="utf-8") as log_file:
-            process, url = spawn_reference(
-                ["--port=0", *(f"--token={t}" for t in TOKENS)], stderr=log_file
-            )
+            process, url = spawn_reference(server_args, stderr=log_file)
         try:
             summary = Path(folder) / "summary.json"
             started = time.perf_counter()
@@ -94,14 +116,30 @@ def one_round(extra: Sequence[str]) -> Round:
             methods = Counter(
                 {method: stats["count"] for method, stats in data["latency_ms"].items()}
             )
-            floor = http_floor(url, methods)
-            stdlib_floor = stdlib_http_floor(url, methods)
+            # Sequential floors across a network would take minutes: loopback only.
+            plain = latency_ms == 0 and not faults
+            floor = http_floor(url, methods) if plain else 0.0
+            stdlib_floor = stdlib_http_floor(url, methods) if plain else 0.0
         finally:
             process.terminate()
             process.communicate(timeout=30)
     session = _session_seconds(result.stdout)
     hold = _hold_wait(result.stdout)
-    return Round(sum(methods.values()), wall, session, hold, floor, stdlib_floor, data["verdict"])
+    traffic = data["traffic"]
+    return Round(
+        latency_ms=latency_ms,
+        chain=traffic["dependent_chain"],
+        round_trip_ms=traffic["round_trip_ms"] or 0.0,
+        failed=tuple(r["id"] for r in data["requirements"] if r["verdict"] == "fail"),
+        not_tested=sum(1 for r in data["requirements"] if r["verdict"] == "not tested"),
+        requests=traffic["requests"],
+        wall=wall,
+        session=session,
+        hold_wait=hold,
+        floor=floor,
+        stdlib_floor=stdlib_floor,
+        verdict=data["verdict"],
+    )
 
 
 HEADERS = {"Authorization": f"Bearer {TOKENS[0]}", "Content-Type": "application/json"}
@@ -204,6 +242,40 @@ def plugin_cost(runs: int) -> str:
     )
 
 
+def report_rounds(rounds: list[Round]) -> None:
+    for number, done in enumerate(rounds, start=1):
+        floors = (
+            f", floor {done.floor:.2f} s, ratio {done.ratio:.2f} (http.client floor "
+            f"{done.stdlib_floor:.2f} s, ratio {done.stdlib_ratio:.2f})"
+            if done.floor
+            else ""
+        )
+        print(
+            f"  round {number}: {done.requests} requests, suite wall {done.wall:.2f} s "
+            f"(pytest session {done.session:.2f} s, DUR-01 hold wait {done.hold_wait:.2f} s), "
+            f"chain {done.chain} x round trip {done.round_trip_ms:.2f} ms, "
+            f"ratio {done.chain_ratio:.2f}{floors}, {done.verdict}"
+        )
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    print("  Medians:")
+    print(f"    requests issued        {median([r.requests for r in rounds]):.0f}")
+    print(f"    suite wall time        {median([r.wall for r in rounds]):.2f} s")
+    print(f"    pytest session time    {median([r.session for r in rounds]):.2f} s")
+    print(f"    DUR-01 hold wait       {median([r.hold_wait for r in rounds]):.2f} s")
+    print(f"    dependent chain        {median([r.chain for r in rounds]):.0f} requests")
+    print(f"    round trip             {median([r.round_trip_ms for r in rounds]):.2f} ms")
+    print(f"    wall / (chain x rtt)   {median([r.chain_ratio for r in rounds]):.2f}")
+    if all(r.floor for r in rounds):
+        floor = median([r.floor for r in rounds])
+        print(f"    raw-HTTP floor         {floor:.2f} s (requests.Session, one at a time)")
+        print(f"    overhead ratio         {median([r.ratio for r in rounds]):.2f} (wall / floor)")
+        print(f"    http.client floor      {median([r.stdlib_floor for r in rounds]):.2f} s")
+        print(f"    ratio to that floor    {median([r.stdlib_ratio for r in rounds]):.2f}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m conformance.tools.bench", description=__doc__.split("\n\n")[0]
@@ -219,36 +291,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--plugin-runs", type=int, default=10, help="one-test pytest runs, with and without"
     )
     parser.add_argument(
+        "--latency-ms",
+        type=lambda text: [float(part) for part in text.split(",")],
+        default=[0.0, 50.0],
+        metavar="MS[,MS...]",
+        help="the reference server's --latency-ms for the suite runs (default 0,50)",
+    )
+    parser.add_argument(
+        "--remote-rounds", type=int, default=1, help="suite runs per latency above 0 (default 1)"
+    )
+    parser.add_argument(
+        "--no-hang", dest="hang", action="store_false", help="skip the hanging-server run"
+    )
+    parser.add_argument(
         "suite_args", nargs="*", help="more arguments for the suite runs (after --)"
     )
     args = parser.parse_args(argv)
     print(f"kv-conformance benchmark on {os.cpu_count()} CPUs; {args.rounds} rounds")
     print("The plugin in a pytest run without conformance checks:")
     print(plugin_cost(args.plugin_runs))
-    rounds = []
-    for number in range(1, args.rounds + 1):
-        done = one_round(args.suite_args)
-        rounds.append(done)
+    for latency in args.latency_ms:
+        count = args.rounds if latency == 0 else args.remote_rounds
+        print(f"Default run, the server {latency:g} ms away ({count} rounds):")
+        report_rounds([one_round(args.suite_args, latency) for _ in range(count)])
+    if args.hang:
+        print("Default run against a server whose every 40th answer hangs (one round):")
+        hung = one_round(args.suite_args, faults=["hang-every-40th"])
         print(
-            f"  round {number}: {done.requests} requests, suite wall {done.wall:.2f} s "
-            f"(pytest session {done.session:.2f} s, DUR-01 hold wait {done.hold_wait:.2f} s), "
-            f"floor {done.floor:.2f} s, ratio {done.ratio:.2f} "
-            f"(http.client floor {done.stdlib_floor:.2f} s, ratio {done.stdlib_ratio:.2f}), "
-            f"{done.verdict}"
+            f"  wall {hung.wall:.2f} s to {hung.verdict}; failed: {', '.join(hung.failed)}; "
+            f"not tested {hung.not_tested}; {hung.requests} requests"
         )
-
-    def median(values: list[float]) -> float:
-        return statistics.median(values)
-
-    print("Medians:")
-    print(f"  requests issued        {median([r.requests for r in rounds]):.0f}")
-    print(f"  suite wall time        {median([r.wall for r in rounds]):.2f} s")
-    print(f"  pytest session time    {median([r.session for r in rounds]):.2f} s")
-    print(f"  DUR-01 hold wait       {median([r.hold_wait for r in rounds]):.2f} s")
-    print(f"  raw-HTTP floor         {median([r.floor for r in rounds]):.2f} s (requests.Session)")
-    print(f"  overhead ratio         {median([r.ratio for r in rounds]):.2f} (wall / floor)")
-    print(f"  http.client floor      {median([r.stdlib_floor for r in rounds]):.2f} s")
-    print(f"  ratio to that floor    {median([r.stdlib_ratio for r in rounds]):.2f}")
     print("Reference server throughput (its own process; keep-alive clients; medians):")
     for clients in (1, 8, 50):
         print(f"  {throughput(clients, args.operations, args.throughput_rounds)}")

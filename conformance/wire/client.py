@@ -10,6 +10,7 @@ never followed, so a token never travels to another host.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -50,8 +51,21 @@ class KVError(Exception):
         self.exchange = exchange
 
 
+class _Lane:
+    """One thread's keep-alive connection (per origin) and the watchdog of its request."""
+
+    def __init__(self, name: str, network: Network) -> None:
+        self.watchdog = Watchdog(name)
+        self.connections = Connections(self.watchdog, network)
+
+    def close(self) -> None:
+        self.connections.close()
+        self.watchdog.close()
+
+
 class KVClient:
-    """One identity's view of a KV server, over one keep-alive connection."""
+    """One identity's view of a KV server: one keep-alive connection per thread that sends
+    (the run's lanes send as the same identity at once, each over its own connection)."""
 
     def __init__(
         self,
@@ -76,8 +90,9 @@ class KVClient:
         self.redactor = Redactor({token: token_variable, **self.network.secrets, **(secrets or {})})
         self._on_exchange = on_exchange
         self._budget = budget  # the run's clock (--max-duration), if any
-        self._watchdog = Watchdog("kv-watchdog")
-        self._connections = Connections(self._watchdog, self.network)
+        self._local = threading.local()  # this thread's _Lane
+        self._lanes: list[_Lane] = []  # every thread's, to close
+        self._lock = threading.Lock()
         self._routes: dict[str, tuple[str, ...]] = {}  # curl options by scheme://host:port
 
     # -- the Go driver's calls -----------------------------------------------------------
@@ -169,9 +184,13 @@ class KVClient:
     ) -> Exchange:
         """Send, and read the answer within the timeout and MAX_ANSWER_BYTES: a server that
         hangs, drips or never ends its answer yields an Exchange with an error, not a hang."""
-        allowed = self._budget.allow(self.timeout) if self._budget else self.timeout
         try:
-            answer = self._connections.send(
+            allowed = self._budget.allow(self.timeout) if self._budget else self.timeout
+        except BaseException as refused:
+            refused.not_sent = True  # type: ignore[attr-defined]  # (read by Actor.send)
+            raise
+        try:
+            answer = self._lane().connections.send(
                 method, target, headers, body, timeout=allowed, max_bytes=MAX_ANSWER_BYTES
             )
         except NoAnswer as error:
@@ -206,6 +225,24 @@ class KVClient:
         if self._budget is not None:
             self._budget.check_cut_short(self.timeout, allowed)
 
+    def _lane(self) -> _Lane:
+        lane: _Lane | None = getattr(self._local, "lane", None)
+        if lane is None:
+            lane = self._local.lane = _Lane(f"kv-watchdog-{threading.get_ident()}", self.network)
+            with self._lock:
+                self._lanes.append(lane)
+        return lane
+
+    @property
+    def connections_opened(self) -> int:
+        """How many threads have sent through this client (each over its own connection)."""
+        with self._lock:
+            return len(self._lanes)
+
     def close(self) -> None:
-        self._connections.close()
-        self._watchdog.close()
+        """Close every thread's connection (call once no thread sends any more)."""
+        with self._lock:
+            lanes, self._lanes = self._lanes, []
+        for lane in lanes:
+            lane.close()
+        self._local = threading.local()

@@ -67,3 +67,30 @@ def test_transport_fault_fails_the_run_without_breaking_the_suite(
     assert len(summary["requirements"]) == 30
     assert summary["duration_seconds"] <= BOUND_SECONDS
     assert "NOT CONFORMANT" in (Path(pytester.path) / "report.html").read_text("utf-8")
+
+
+def test_a_server_that_stops_answering_trips_the_breaker(pytester: pytest.Pytester) -> None:
+    """With the default limits (no --max-duration given): after three requests without an
+    answer HTTP-01 fails with all three as evidence, the checks not yet judged are not
+    tested with the reason, and the cleanup and the reports still happen."""
+    run = run_suite(
+        pytester,
+        "--kv-reference-fault=hang-every-40th",
+        "--seed=7",
+        "--kv-timeout=1",
+        "--kv-hold=0",
+        "--html=report.html",
+        "--self-contained-html",
+        in_process=True,
+    )
+    assert run.ret == 1, run.stdout[-3000:]
+    assert run.verdicts["HTTP-01"] == "fail"
+    assert "3 requests got no answer, so the run stopped its checks" in run.stdout
+    summary = json.loads(sorted(Path(pytester.path).glob("summary-*.json"))[-1].read_text())
+    assert len(summary["requirements"]) == 30
+    stopped = [r for r in summary["requirements"] if r["verdict"] == "not tested"]
+    assert stopped, "no check was stopped"
+    assert all("without an answer" in r["reason"] for r in stopped)
+    assert summary["cleanup"]["left_behind"] == 0
+    assert "NOT CONFORMANT" in (Path(pytester.path) / "report.html").read_text("utf-8")
+    assert "Traceback" not in run.stdout

@@ -94,7 +94,7 @@ def test_benchmark_prints_its_figures() -> None:
     result = subprocess.run(
         [
             *(sys.executable, "-m", "conformance.tools.bench", "--rounds=1", "--operations=20"),
-            *("--throughput-rounds=1", "--plugin-runs=1"),
+            *("--throughput-rounds=1", "--plugin-runs=1", "--latency-ms=0,20", "--no-hang"),
             *("--", "--kv-hold=0", "--kv-examples=5"),
         ],
         capture_output=True,
@@ -106,9 +106,12 @@ def test_benchmark_prints_its_figures() -> None:
     out = result.stdout
     assert "round 1: " in out
     assert "CONFORMANT" in out
-    for label in ("requests issued", "raw-HTTP floor", "overhead ratio", "ratio to that floor"):
-        found = re.search(rf"^  {label} +([0-9.]+)", out, re.MULTILINE)
+    labels = ("requests issued", "raw-HTTP floor", "overhead ratio", "ratio to that floor")
+    for label in (*labels, "dependent chain", "round trip", r"wall / \(chain x rtt\)"):
+        found = re.search(rf"^    {label} +([0-9.]+)", out, re.MULTILINE)
         assert found, f"no {label!r} line"
         assert float(found.group(1)) > 0
+    assert "the server 20 ms away" in out
+    assert out.count("raw-HTTP floor") == 1  # loopback only: sequential across 20 ms is slow
     assert out.count(" clients: ") == 3  # throughput at 1, 8 and 50 clients
     assert re.search(r"the plugin adds [-+][0-9.]+ s", out)

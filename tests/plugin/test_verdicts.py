@@ -79,13 +79,13 @@ def test_optional_feature_absent_is_unsupported(pytester: pytest.Pytester) -> No
 def test_checks_cut_short_by_max_duration_are_not_tested_not_failed(
     pytester: pytest.Pytester,
 ) -> None:
-    # --thorough sequences outlast the limit, so it falls in the middle of SEQ-01 (inside
-    # Hypothesis) and of whichever values check runs then; the reference server is correct.
+    # --thorough examples outlast the limit, so it falls in the middle of a check (inside
+    # Hypothesis, or of examples on the lanes); the reference server is correct.
     result = run(pytester, "--thorough", "--max-duration=10", "-k", "sequences or values")
     assert result.ret == 2, result.stdout.str()[-3000:]
     result.stdout.fnmatch_lines(
         [
-            "NOT TESTED*SEQ-01*not finished: the run reached --max-duration*",
+            "NOT TESTED*not finished: the run reached --max-duration*",
             "Incomplete run: --max-duration (10 s) reached.",
         ]
     )

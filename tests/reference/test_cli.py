@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -64,6 +65,20 @@ def test_fault_flag_is_applied() -> None:
         client.close()
 
 
+def test_latency_holds_every_answer_at_least_that_long() -> None:
+    # A lower bound the server guarantees, not a speed measurement: each answer waits 200 ms
+    # (plus up to 50 ms of jitter) before it is written.
+    with reference_process(["--token", "A", "--latency-ms", "200", "--jitter-ms", "50"]) as url:
+        client = RawClient(url)
+        auth = {"Authorization": "Bearer A"}
+        client.request("GET", f"{KV_PATH}/warm", headers=auth)  # the connection is open
+        started = time.monotonic()
+        for _ in range(3):
+            assert client.request("GET", f"{KV_PATH}/k", headers=auth).status == 200
+        assert time.monotonic() - started >= 0.6
+        client.close()
+
+
 def test_sigterm_ends_cleanly() -> None:
     process, _ = spawn_reference(["--token", "A"])
     process.send_signal(signal.SIGTERM)
@@ -87,6 +102,7 @@ def test_list_faults_names_each_with_its_description() -> None:
         (["--token", "A", "--store", "redis:x"], "neither 'memory' nor 'sqlite:PATH'"),
         (["--token", "A:b:c:d"], "not of the form TOKEN[:USER[:APP]]"),
         (["--token", "A", "--token", "A"], "token given twice"),
+        (["--token", "A", "--latency-ms", "-1"], "cannot be negative"),
     ],
 )
 def test_bad_arguments_end_with_one_sentence(args: list[str], message: str) -> None:

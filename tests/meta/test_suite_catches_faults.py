@@ -168,13 +168,17 @@ def test_fault_is_caught(pytester: pytest.Pytester, fault: str) -> None:
         f"--kv-hold={HOLD if fault in NEED_THE_HOLD else 0}",
     )
     failed: dict[str, set[str]] = {}
-    for lanes in ("default", "1"):
-        extra = () if lanes == "default" else (f"--kv-connections={lanes}",)
+    for lanes, extra, left_out in (
+        ("default", (), set()),
+        # CAP-01 is left out of the sequential run: one at a time, its 3,000 requests
+        # would be a third of it (and the fault tier runs every fault).
+        ("1", ("--kv-connections=1", "-k", "not thousand"), {"CAP-01"}),
+    ):
         run = run_suite(pytester, *options, *extra, in_process=True)
         assert run.ret == 1, f"{lanes} lanes: {run.verdicts}"
-        assert must <= run.failed, f"{lanes} lanes: not caught: {must - run.failed}"
+        assert must - left_out <= run.failed, f"{lanes} lanes: not caught: {must - run.failed}"
         assert run.failed <= must | may, f"{lanes} lanes: wrongly blamed: {run.failed - must - may}"
-        failed[lanes] = run.failed
+        failed[lanes] = run.failed - {"CAP-01"}
     if fault not in SCHEDULE_DEPENDENT:
         assert failed["default"] == failed["1"], "the same seed judged otherwise one at a time"
 

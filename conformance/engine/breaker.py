@@ -5,12 +5,15 @@ check that got it, and costs up to ``--kv-timeout``. Once ``--kv-unanswered-limi
 of the run have gone unanswered, the next check would only wait and fail HTTP-01 again, so
 the breaker opens: HTTP-01 fails at once with every one of those requests as evidence, the
 checks not yet judged are *not tested* with the reason, and the cleanup still runs. Nothing
-is retried: every missing answer counts.
+is retried: every missing answer counts, except while the server is down on purpose (the
+restart of RST-01, which judges its own wait for the server to come back).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 
 from conformance.engine.clock import RunClock
 from conformance.engine.failures import RequirementFailure
@@ -28,10 +31,11 @@ class Breaker:
         self.unanswered: list[Exchange] = []
         self._failure: RequirementFailure | None = None
         self._reported = False
+        self._restarting = False
 
     def observe(self, exchange: Exchange) -> None:
         """Every exchange of the run (any thread)."""
-        if exchange.status is not None or self._clock.cleaning_up:
+        if exchange.status is not None or self._clock.cleaning_up or self._restarting:
             return
         with self._lock:
             self.unanswered.append(exchange)
@@ -42,6 +46,15 @@ class Breaker:
             f"the server left {self.limit} requests of the run without an answer (HTTP-01 "
             "failed); checks after that cannot be judged (--kv-unanswered-limit)"
         )
+
+    @contextlib.contextmanager
+    def restarting(self) -> Iterator[None]:
+        """While the server restarts on purpose, its refusals are expected, not counted."""
+        self._restarting = True
+        try:
+            yield
+        finally:
+            self._restarting = False
 
     @property
     def open(self) -> bool:

@@ -113,21 +113,9 @@ def test_acknowledged_sets_survive_a_restart(kv: Harness) -> None:
     written = [plan for plan, ok in zip(planned, acknowledged, strict=True) if ok]
     if not written:
         raise NotTested("no set was acknowledged before the restart, so none can be checked")
-    restart(command, kv.target.clock)
-    first_actor, first_prefix, first_key, _ = written[0]
-    deadline = time.monotonic() + BACK_AFTER_RESTART_SECONDS
-    while first_actor.send("GET", first_key, prefix=first_prefix, allow_no_answer=True).status in (
-        None,
-        502,
-        503,
-    ):
-        if time.monotonic() > deadline:
-            kv.fail(
-                "RST-01",
-                f"the server answering within {BACK_AFTER_RESTART_SECONDS:g} s after the "
-                "restart command finished",
-            )
-        time.sleep(POLL_SECONDS)
+    with kv.target.breaker.restarting():
+        restart(command, kv.target.clock)
+        wait_until_back(kv, *written[0][:3])
 
     def read(plan: tuple[Actor, str, str, bytes]) -> None:
         actor, prefix, key, body = plan
@@ -140,3 +128,16 @@ def test_acknowledged_sets_survive_a_restart(kv: Harness) -> None:
         )
 
     kv.in_parallel(written, read)
+
+
+def wait_until_back(kv: Harness, actor: Actor, prefix: str, key: str) -> None:
+    """Poll until the restarted server answers (refusals meanwhile are expected)."""
+    deadline = time.monotonic() + BACK_AFTER_RESTART_SECONDS
+    while actor.send("GET", key, prefix=prefix, allow_no_answer=True).status in (None, 502, 503):
+        if time.monotonic() > deadline:
+            kv.fail(
+                "RST-01",
+                f"the server answering within {BACK_AFTER_RESTART_SECONDS:g} s after the "
+                "restart command finished",
+            )
+        time.sleep(POLL_SECONDS)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from conformance.engine.actor import Actor
-from conformance.engine.jsonvalue import JsonError, parse
+from conformance.engine.jsonvalue import JsonError, json_equal, parse
 from conformance.engine.linearizability import Operation
 from conformance.wire.exchange import Exchange
 
@@ -46,12 +46,12 @@ def read_value(exchange: Exchange, pad: int = 0) -> tuple[bool, str | None]:
         parsed = parse(exchange.response_body)
     except JsonError:
         return True, f"{UNWRITTEN}not JSON {exchange.body_preview}"
-    if parsed == {}:
+    if json_equal(parsed, {}):
         return True, None
     if isinstance(parsed, dict) and isinstance(parsed.get("w"), str):
         written = str(parsed["w"])
         expected = {"w": written, "pad": pad_for(written, pad)} if pad else {"w": written}
-        if parsed == expected:
+        if json_equal(parsed, expected):
             return True, written
     # The client's redacted preview: a server may echo a token in what it answers.
     return True, f"{UNWRITTEN}{exchange.body_preview}"

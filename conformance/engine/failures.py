@@ -8,6 +8,7 @@ from conformance.engine.requirements import Requirement
 from conformance.wire.exchange import Exchange
 
 MAX_STEPS_SHOWN = 30
+MAX_REASON = 300  # characters of a failure's one-line reason
 
 
 class RequirementFailure(AssertionError):
@@ -26,6 +27,13 @@ class RequirementFailure(AssertionError):
         self.steps = tuple(steps)
         self.example: dict[str, object] | None = None  # set when Hypothesis drew the input
         super().__init__(self.render())
+
+    @property
+    def reason(self) -> str:
+        """The failure in one line, for the summary and the requirement matrix."""
+        line = f"expected {self.expected}; received {self.received}"
+        line = " ".join(line.split())
+        return line if len(line) <= MAX_REASON else line[: MAX_REASON - 1] + "…"
 
     def render(self) -> str:
         lines = [
@@ -69,3 +77,8 @@ class Stopped(NotTested):
 
 class Unsupported(Exception):
     """The server does not offer the optional feature this requirement concerns."""
+
+
+class NotApplicable(Exception):
+    """The server never reached the situation the requirement governs (an oversize value it
+    stored whole cannot leave an old value behind), as another requirement allows."""

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from conformance.engine.actor import IDENTITY_NAMES, Actor
 from conformance.engine.failures import NotTested, RequirementFailure, Unsupported
-from conformance.engine.jsonvalue import JsonError, parse
+from conformance.engine.jsonvalue import JsonError, json_equal, parse, same_json
 from conformance.engine.lanes import Outcome
 from conformance.engine.namespace import Entry
 from conformance.engine.target import PREFIX, Target
@@ -178,6 +178,31 @@ class Harness:
         if not condition:
             self.fail(requirement_id, expected, received)
 
+    def stored(self, actor: Actor, key: str, body: bytes, *, prefix: str = "", before: str) -> None:
+        """A precondition: ``actor`` sets ``key`` to ``body`` and reads it back. What check
+        ``before`` does next means something only if the value is stored (against a server
+        that stores nothing, "no effect" and "not shared" hold vacuously), so when it is not,
+        the requirement that failed (SET-01 or VAL-01) is named and ``before`` is not judged."""
+        accepted = actor.set(key, body, prefix=prefix)
+        self.check(
+            accepted.status in (200, 201),
+            "SET-01",
+            f"200 or 201 to a valid set (a precondition of {before}: it needs the value stored)",
+        )
+        self.reads_back(actor, key, body, prefix=prefix, before=before)
+
+    def reads_back(
+        self, actor: Actor, key: str, body: bytes, *, prefix: str = "", before: str
+    ) -> None:
+        """A precondition: ``key`` reads as ``body`` (just set), else VAL-01 fails and the
+        check of ``before`` is not judged."""
+        self.check(
+            self.holds(actor.get(key, prefix=prefix), body),
+            "VAL-01",
+            f"200 with the value just set, {_preview(body)} (a precondition of {before}: it "
+            "needs the value stored)",
+        )
+
     def require_prefix_route(self, requirement_id: str) -> None:
         """Raise Unsupported when the server does not offer the optional prefix route."""
         if not self.target.supports("prefix"):
@@ -196,6 +221,12 @@ class Harness:
     # -- reading answers --------------------------------------------------------------------
 
     @staticmethod
+    def holds(exchange: Exchange, body: bytes) -> bool:
+        """Whether a GET's answer is the value ``body``: 200 and JSON-equal. Every check
+        compares values this way (MM-01 alone compares bytes, as its statement says)."""
+        return exchange.status == 200 and same_json(exchange.response_body, body)
+
+    @staticmethod
     def is_absent(exchange: Exchange) -> bool:
         """The two legitimate ways to say "no such key": 404, or 200 with the object {}."""
         if exchange.status == 404:
@@ -203,7 +234,7 @@ class Harness:
         if exchange.status != 200:
             return False
         try:
-            return bool(parse(exchange.response_body) == {})
+            return bool(json_equal(parse(exchange.response_body), {}))
         except JsonError:
             return False
 
@@ -350,3 +381,8 @@ class _WorkerEvidence:
 
     def no_answer(self, exchange: Exchange) -> NoReturn:
         self._harness.no_answer(exchange)
+
+
+def _preview(body: bytes) -> str:
+    text = body[:60].decode("utf-8", "replace")
+    return text + ("…" if len(body) > 60 else "")

@@ -124,21 +124,28 @@ def _apply(state: str | None, op: Operation) -> tuple[bool, str | None]:
 def minimal_violation(
     history: Sequence[Operation], budget: int = DEFAULT_BUDGET
 ) -> list[Operation]:
-    """A smallest part of a non-linearizable history that is still not linearizable: each
-    operation left is needed. Sets whose value is read stay with their reads, so the result
-    never blames a read on a missing write."""
+    """A smallest part of a non-linearizable history that is itself not linearizable, and
+    shows why the whole is not: each operation left is needed, and none was left out that
+    could explain a read in it.
+
+    Leaving out an operation is sound when no read kept could have seen it: any other get
+    (a linearization of the whole, restricted, is one of the part), and any write but the
+    set each kept read returned (sets write unique values, so that set is the last write
+    before the read in every linearization) and a delete that might explain an absent read
+    (one invoked before that read was answered)."""
     kept = [op for op in history if not (op.kind == "get" and op.completed is None)]
-    # Cut the history after the first answer that makes it impossible.
+    # The first answers that make it impossible: the shortest prefix by invocation that,
+    # with the writes its reads need, is not linearizable.
     ordered = sorted(kept, key=lambda op: op.invoked)
     for end in range(1, len(ordered) + 1):
-        if check(ordered[:end], budget).outcome == "not linearizable":
-            kept = ordered[:end]
+        trial = _with_what_reads_need(ordered[:end], ordered)
+        if check(trial, budget).outcome == "not linearizable":
+            kept = trial
             break
     for _ in range(3):  # a few passes; each removal is rechecked, so the result stays valid
         changed = False
         for op in list(reversed(kept)):
-            read = {o.value for o in kept if o.kind == "get" and o is not op}
-            if op.kind == "set" and op.value in read:
+            if _needed_by_a_read(op, kept):
                 continue
             trial = [o for o in kept if o is not op]
             if check(trial, budget).outcome == "not linearizable":
@@ -147,6 +154,29 @@ def minimal_violation(
         if not changed:
             break
     return sorted(kept, key=lambda op: op.invoked)
+
+
+def _needed_by_a_read(op: Operation, part: Sequence[Operation]) -> bool:
+    """Whether a get of ``part`` may have seen write ``op``: its value, or its delete."""
+    if op.kind == "set":
+        return any(o.kind == "get" and o.value == op.value for o in part)
+    if op.kind == "delete":
+        return any(
+            o.kind == "get"
+            and o.value is ABSENT
+            and o.completed is not None
+            and op.invoked < o.completed
+            for o in part
+        )
+    return False
+
+
+def _with_what_reads_need(
+    part: Sequence[Operation], history: Sequence[Operation]
+) -> list[Operation]:
+    """``part`` and every write of ``history`` that one of its gets may have seen."""
+    chosen = {id(op) for op in part}
+    return [op for op in history if id(op) in chosen or _needed_by_a_read(op, part)]
 
 
 def timeline(ops: Sequence[Operation]) -> list[str]:

@@ -200,6 +200,15 @@ def suite_properties(settings: Settings) -> list[tuple[str, object]]:
     ]
 
 
+def _reason(verdicts: Verdicts, requirement_id: str, tests: list[str]) -> str:
+    """Every verdict says why; a pass names the checks that met it."""
+    reason = verdicts.reasons.get(requirement_id, "")
+    if verdicts.by_requirement[requirement_id] == "pass":
+        names = sorted({nodeid.rpartition("::")[2] for nodeid in tests})
+        return f"met in {', '.join(names)}" if names else reason or "met"
+    return reason or verdicts.by_requirement[requirement_id]
+
+
 def build_record(
     settings: Settings,
     facts: RunFacts,
@@ -227,7 +236,7 @@ def build_record(
             statement=requirement.statement,
             source=requirement.source,
             verdict=verdicts.by_requirement[requirement_id],
-            reason=verdicts.reasons.get(requirement_id, ""),
+            reason=_reason(verdicts, requirement_id, tests.get(requirement_id, [])),
             tests=tuple(tests.get(requirement_id, [])),
         )
         for requirement_id, requirement in verdicts.catalogue.items()

@@ -72,9 +72,41 @@ def encodings(value: Any) -> st.SearchStrategy[bytes]:
     )
 
 
+# Depths where parsers and their recursion limits break: 8-bit counters, Python's default
+# recursion limit (1000) and the 500 some frameworks stop at, up to what 8192 bytes allow.
+BOUNDARY_DEPTHS = (33, 100, 255, 256, 257, 500, 501, 512, 513, 999, 1000, 1001, 1024, 2048, 4096)
+# Each level of nesting written as JSON text: an opening and its closing.
+_LEVELS = {"array": (b"[", b"]"), "object": (b'{"":', b"}"), "member": (b'{"k":[', b"]}")}
+
+
+def deep_text(depth: int, level: str, leaf: bytes = b"0") -> bytes:
+    """``leaf`` nested ``depth`` levels deep, as JSON text written directly (the standard
+    library cannot encode or decode it past its recursion limit)."""
+    opening, closing = _LEVELS[level]
+    if level == "member":  # each of its steps nests twice: an object, then an array
+        depth, odd = divmod(depth, 2)
+        leaf = b"[" * odd + leaf + b"]" * odd
+    return opening * depth + leaf + closing * depth
+
+
+def deep_texts() -> st.SearchStrategy[bytes]:
+    """Values nested past 32 levels, up to what fits in 8192 bytes (some 4,000 levels)."""
+
+    def nested_as(level: str) -> st.SearchStrategy[bytes]:
+        opening, closing = _LEVELS[level]
+        most = (MAX_VALUE_BYTES - 1) // len(opening + closing) * (2 if level == "member" else 1)
+        depths = st.integers(MAX_DEPTH + 1, most) | st.sampled_from(
+            [depth for depth in BOUNDARY_DEPTHS if depth <= most]
+        )
+        return st.builds(deep_text, depths, st.just(level))
+
+    return st.sampled_from(sorted(_LEVELS)).flatmap(nested_as)
+
+
 def encoded_values() -> st.SearchStrategy[bytes]:
-    """JSON texts of at most 8192 bytes."""
-    return json_values().flatmap(encodings).filter(lambda text: len(text) <= MAX_VALUE_BYTES)
+    """JSON texts of at most 8192 bytes, nested up to what fits."""
+    encoded = json_values().flatmap(encodings)
+    return (encoded | deep_texts()).filter(lambda text: len(text) <= MAX_VALUE_BYTES)
 
 
 # Values every round trip checks first: the classes of value servers most often get wrong.
@@ -94,6 +126,25 @@ TRICKY_VALUES: tuple[bytes, ...] = (
     b'""',
     b"{}",
     b"[]",
+    # Valid values nested deeper than recursive parsers go: 600 levels, and as deep as
+    # 8192 bytes allow for arrays (4096 levels, exactly 8192 bytes) and objects.
+    deep_text(600, "member", b'"deep"'),
+    b"[" * 4096 + b"]" * 4096,
+    deep_text(1637, "object"),
+)
+
+# Overwrites that SET-02 sends after true, in order: each differs from the one before it,
+# though Python's == says True == 1 and False == 0 (a server comparing decoded values that
+# way reports no change).
+TYPE_CHANGES: tuple[bytes, ...] = (
+    b"1",
+    b"false",
+    b"0",
+    b'"0"',
+    b"[0]",
+    b'{"0":0}',
+    b"null",
+    b"true",
 )
 
 KEY_SUFFIXES: tuple[str, ...] = (

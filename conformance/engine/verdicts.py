@@ -10,13 +10,14 @@ from typing import Final, Literal
 
 from conformance.engine.requirements import Catalogue
 
-Verdict = Literal["pass", "fail", "warn", "unsupported", "not tested", "error"]
+Verdict = Literal["pass", "fail", "warn", "unsupported", "not applicable", "not tested", "error"]
 # In the order reports list them.
 VERDICTS: Final[tuple[Verdict, ...]] = (
     "pass",
     "fail",
     "warn",
     "unsupported",
+    "not applicable",
     "not tested",
     "error",
 )
@@ -25,15 +26,18 @@ GATING: Final[frozenset[Verdict]] = frozenset({"fail", "error", "not tested"})
 # Verdicts that count as "already not met" in a baseline (a warning there may be a failure now,
 # under --kv-strict), and those that count as met.
 NOT_MET: Final[frozenset[Verdict]] = GATING | {"warn"}
-MET: Final[frozenset[Verdict]] = frozenset({"pass", "unsupported"})
+# Unsupported: an optional feature is absent. Not applicable: the server never reached the
+# situation the requirement governs (SIZE-03 when oversize values are stored whole).
+MET: Final[frozenset[Verdict]] = frozenset({"pass", "unsupported", "not applicable"})
 # When a requirement has several tests, the worst outcome is its verdict.
 SEVERITY: Final[dict[Verdict, int]] = {
     "pass": 0,
-    "unsupported": 1,
-    "not tested": 2,
-    "warn": 3,
-    "error": 4,
-    "fail": 5,
+    "not applicable": 1,
+    "unsupported": 2,
+    "not tested": 3,
+    "warn": 4,
+    "error": 5,
+    "fail": 6,
 }
 
 RunVerdict = Literal["CONFORMANT", "NOT CONFORMANT", "INCOMPLETE", "PARTIAL", "ERROR"]

@@ -9,7 +9,13 @@ from typing import TypeVar
 import pytest
 
 from conformance.engine.baseline import Baseline
-from conformance.engine.failures import NotTested, OutOfTime, RequirementFailure, Unsupported
+from conformance.engine.failures import (
+    NotApplicable,
+    NotTested,
+    OutOfTime,
+    RequirementFailure,
+    Unsupported,
+)
 from conformance.engine.requirements import Catalogue
 from conformance.engine.verdicts import Verdict
 
@@ -35,15 +41,23 @@ class Judge:
         """Verdicts from one test outcome of requirement ``own``, its own first. Adjusts the
         report: unsupported and not tested are skips, an unmet SHOULD an xfail."""
         if call.excinfo is None:
-            return [(own, "pass", "")]
+            return [(own, "pass", "met")]
         error = call.excinfo.value
         failure = find(error, RequirementFailure)
-        skip: Exception | None = error if isinstance(error, NotTested | Unsupported) else None
+        skip: Exception | None = (
+            error if isinstance(error, NotTested | Unsupported | NotApplicable) else None
+        )
         if skip is None and failure is None:
             # Hypothesis may wrap OutOfTime (stopping mid-sequence looks flaky to it).
             skip = find(error, OutOfTime)
         if skip is not None:
-            verdict: Verdict = "not tested" if isinstance(skip, NotTested) else "unsupported"
+            verdict: Verdict = (
+                "not tested"
+                if isinstance(skip, NotTested)
+                else "not applicable"
+                if isinstance(skip, NotApplicable)
+                else "unsupported"
+            )
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, f"{verdict}: {skip}")
             return [(own, verdict, str(skip))]
@@ -62,8 +76,11 @@ class Judge:
                 f"received {failure.received}"
             )
         if failed.id == own:
-            return [(own, verdict, "")]
-        return [(own, "error", f"not judged: {failed.id} failed first"), (failed.id, verdict, "")]
+            return [(own, verdict, failure.reason)]
+        return [
+            (own, "error", f"not judged: {failed.id} failed first ({failure.reason})"),
+            (failed.id, verdict, failure.reason),
+        ]
 
     def stopped_checks(
         self,
@@ -86,7 +103,7 @@ class Judge:
         report.longrepr = shown
         if hasattr(report, "wasxfail"):  # a SHOULD's warning: the report is a failure now
             del report.wasxfail
-        return [*judged, (failed, "fail", "")]
+        return [*judged, (failed, "fail", failure.reason)]
 
     def mark_known(
         self, item: pytest.Item, report: pytest.TestReport, judged: list[Judged]

@@ -143,6 +143,23 @@ class Faults:
     garbage_json: bool = _fault(
         "a stored value is served as an HTML page labelled application/json"
     )
+    # Whole-server defects: a check that does not establish its preconditions passes them
+    store_nothing: bool = _fault('every set is answered {"changed":true}, but nothing is stored')
+    stateless_mock: bool = _fault(
+        "a mock of the API: every request, with any token or none, is answered 200 (GET a "
+        'fixed value, a set {"changed":true}, DELETE an empty body)'
+    )
+    # Edges of the contract and of common implementations
+    plain_delete_every_prefix: bool = _fault(
+        "DELETE on the plain route also deletes the key under every prefix"
+    )
+    changed_loose_equality: bool = _fault(
+        "changed is false when the new value equals the old by Python's ==, so 1 after true "
+        "or 0 after false is no change"
+    )
+    deep_nesting_500: bool = _fault(
+        "a value nested more than 500 levels deep is answered 500 (a recursive parser's limit)"
+    )
     # Transport: applied by the HTTP layer (server.py), to every Nth request it serves
     hang_every_40th: bool = _transport_fault(
         "every 40th request gets no answer; the connection stays open"

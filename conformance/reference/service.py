@@ -32,6 +32,8 @@ _RESERVED = frozenset(b"?#[]@!$&'()*,;=")
 # How long the concurrency faults leave their race open: long enough for a suite's concurrent
 # clients to fall into it, short enough that sequential use never does.
 RACE_WINDOW = 0.002
+DEEP_NESTING_LIMIT = 500  # levels: the deep-nesting-500 fault's recursion limit
+STALE_FILL_WAIT = 1.0  # seconds a stale-read-cache read waits for the write it overlaps
 TORN_OVER_BYTES = 1024
 CAPACITY = 100
 EXPIRY_SECONDS = 3.0
@@ -74,8 +76,12 @@ class KVService:
         self._versions: dict[Namespace, int] = {}
         self._recent_sets: dict[Namespace, list[tuple[int, bytes, bytes | None]]] = {}
         self._cache: dict[tuple[Namespace, bytes], bytes | None] = {}
+        # stale-read-cache: writes under way (how many, the value before the first of them)
+        self._writing: dict[tuple[Namespace, bytes], tuple[int, bytes | None]] = {}
+        self._write_landed = threading.Condition(self._lock)
         self._order: dict[Namespace, dict[bytes, None]] = {}
         self._set_at: dict[tuple[Namespace, bytes], float] = {}
+        self._prefixes: dict[tuple[str, str], set[bytes]] = {}  # (app, user): prefixes set
 
     @property
     def faults(self) -> Faults:
@@ -96,6 +102,10 @@ class KVService:
             return Response(405, headers=(("Allow", ", ".join(METHODS)),))
         setting = request.method in ("POST", "PUT")
         body = request.body
+        if f.stateless_mock:
+            if request.method == "DELETE":
+                return Response(200)
+            return Response(200, b'{"changed":true}' if setting else b'"example"', JSON)
         cap = 4096 if f.small_size_cap else MAX_VALUE_BYTES
         oversize = setting and len(body) > cap
         late_size_check = f.size_check_after_auth or f.oversize_clears_value or f.truncate_oversize
@@ -133,6 +143,8 @@ class KVService:
             body = body[:MAX_VALUE_BYTES]
         elif f.charset_content_type_500 and "charset" in request.headers.get("content-type", ""):
             return self._error(500, "unsupported charset")
+        elif f.deep_nesting_500 and _depth(body) > DEEP_NESTING_LIMIT:
+            return self._error(500, "maximum recursion depth exceeded while decoding JSON")
         elif not f.accept_invalid_json and not is_valid_json(
             body, allow_non_finite=f.accept_non_finite
         ):
@@ -248,12 +260,17 @@ class KVService:
                 document_version = self._versions.get(namespace, 0)
             time.sleep(RACE_WINDOW)
         before = self._store.get(namespace, key)
+        if f.stale_read_cache:
+            self._write_begins(namespace, key, before)
+            time.sleep(RACE_WINDOW)  # the backing store's write takes a moment
         if f.torn_writes and len(value) > TORN_OVER_BYTES:
             half = len(value) // 2
             self._store.set(namespace, key, value[:half] + (before or b"")[half:])
             time.sleep(RACE_WINDOW)
         if f.null_deletes and value.strip() == b"null":
             self._store.delete(namespace, key)
+        elif f.store_nothing:
+            pass
         elif not (f.ignore_overwrite and before is not None) and not (
             f.set_after_delete_lost and (namespace, key) in self._deleted
         ):
@@ -261,8 +278,10 @@ class KVService:
         if f.lost_concurrent_updates:
             self._write_back_stale_document(namespace, key, before, document_version)
         if f.stale_read_cache:
+            self._write_ends(namespace, key)
+        if f.plain_delete_every_prefix:
             with self._lock:
-                self._cache.pop((namespace, key), None)
+                self._prefixes.setdefault(namespace[:2], set()).add(namespace.prefix)
         if f.evict_past_100:
             self._evict(namespace, key)
         if f.expire_after_3s:
@@ -274,6 +293,8 @@ class KVService:
             return Response(200, b'{"changed":true}\n', TEXT)
         # Upstream's upsert always reports a save, so changed is always true.
         changed = not f.changed_false and not (f.changed_tracks_value and before == value)
+        if f.changed_loose_equality and before is not None:
+            changed = _loose(before) != _loose(value)
         return Response(200, b'{"changed":true}\n' if changed else b'{"changed":false}\n', JSON)
 
     def _stored_form(self, value: bytes) -> bytes:
@@ -290,15 +311,21 @@ class KVService:
 
     def _delete(self, namespace: Namespace, key: bytes, *, prefixed: bool) -> Response:
         f = self._faults
+        if f.stale_read_cache:
+            self._write_begins(namespace, key, self._store.get(namespace, key))
         if f.delete_is_noop or (f.prefixed_delete_is_noop and prefixed):
             existed = self._store.get(namespace, key) is not None
         else:
             existed = self._store.delete(namespace, key)
+        if f.plain_delete_every_prefix and not prefixed:
+            with self._lock:
+                prefixes = set(self._prefixes.get(namespace[:2], ()))
+            for other in prefixes:
+                self._store.delete(namespace._replace(prefix=other), key)
         if f.set_after_delete_lost:
             self._deleted.add((namespace, key))
         if f.stale_read_cache:
-            with self._lock:
-                self._cache.pop((namespace, key), None)
+            self._write_ends(namespace, key)
         if f.evict_past_100:
             with self._lock:
                 self._order.get(namespace, {}).pop(key, None)
@@ -326,17 +353,38 @@ class KVService:
             del recent[:-64]
 
     def _cached_read(self, namespace: Namespace, key: bytes) -> bytes | None:
-        """A read-through cache with the classic race: the fill is not checked against a
-        write that invalidated the entry between the read and the fill."""
-        with self._lock:
-            if (namespace, key) in self._cache:
-                return self._cache[(namespace, key)]
+        """A read-through cache with the classic race: a read that overlaps a write fills
+        the cache with the value from before it, after the write invalidated the entry, and
+        that old value is served until the next write.
+
+        The race is made certain rather than left to thread timing (which once let it pass
+        unseen on a loaded machine): a read that finds a write of its key under way waits
+        for the write to land, then caches what preceded the write."""
+        entry = (namespace, key)
+        with self._write_landed:
+            if entry in self._writing:
+                before = self._writing[entry][1]
+                self._write_landed.wait_for(lambda: entry not in self._writing, STALE_FILL_WAIT)
+                self._cache[entry] = before
+                return before
+            if entry in self._cache:
+                return self._cache[entry]
         value = self._store.get(namespace, key)
-        time.sleep(RACE_WINDOW / 2)
         with self._lock:
-            # The first fill stays: a read that began before a write and fills after it
-            # leaves the old value cached until the next write.
-            return self._cache.setdefault((namespace, key), value)
+            return self._cache.setdefault(entry, value)
+
+    def _write_begins(self, namespace: Namespace, key: bytes, before: bytes | None) -> None:
+        with self._lock:
+            count, first_before = self._writing.get((namespace, key), (0, before))
+            self._writing[(namespace, key)] = (count + 1, first_before)
+
+    def _write_ends(self, namespace: Namespace, key: bytes) -> None:
+        with self._write_landed:
+            self._cache.pop((namespace, key), None)
+            count, before = self._writing.pop((namespace, key), (1, None))
+            if count > 1:
+                self._writing[(namespace, key)] = (count - 1, before)
+            self._write_landed.notify_all()
 
     def _evict(self, namespace: Namespace, key: bytes) -> None:
         with self._lock:
@@ -365,6 +413,36 @@ class KVService:
             TEXT,
             (("X-Content-Type-Options", "nosniff"),),
         )
+
+
+def _depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
+
+
+def _loose(value: bytes) -> object:
+    """A value as Python's json module reads it, where True == 1 and False == 0."""
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        return value
 
 
 def _as_double(literal: str) -> float | int:

@@ -163,7 +163,8 @@ def _matrix(requirements: tuple[RequirementResult, ...]) -> str:
     """Requirement, level, statement, verdict (coloured), and links to its tests' rows."""
     rows = []
     for entry in requirements:
-        reason = f" ({entry.reason})" if entry.reason else ""
+        # A pass's reason names its tests, which the last column links to.
+        reason = f" ({entry.reason})" if entry.reason and entry.verdict != "pass" else ""
         tests = ", ".join(
             f'<a href="#{test_anchor(nodeid)}">{escape(nodeid.rsplit("::", 1)[-1])}</a>'
             for nodeid in entry.tests

@@ -17,8 +17,8 @@ class Line:
 def verdict_lines(record: RunRecord) -> list[str]:
     """One line per judged requirement: verdict, id, level, statement, reason."""
     return [
-        f"{entry.verdict.upper():12} {entry.id:8} {entry.level:6} {entry.statement}"
-        + (f"  [{entry.reason}]" if entry.reason else "")
+        f"{entry.verdict.upper():14} {entry.id:8} {entry.level:6} {entry.statement}"
+        + (f"  [{entry.reason}]" if entry.reason and entry.verdict != "pass" else "")
         for entry in record.requirements
     ]
 

@@ -11,7 +11,7 @@ from conformance.engine.harness import Harness
 def test_deleted_key_reads_absent(kv: Harness) -> None:
     def route(prefix: str) -> None:
         key = kv.key()
-        kv.a.set(key, b'{"doomed":true}', prefix=prefix)
+        kv.stored(kv.a, key, b'{"doomed":true}', prefix=prefix, before="DEL-01")
         kv.a.delete(key, prefix=prefix)
         for _ in range(2):
             got = kv.a.get(key, prefix=prefix)
@@ -24,7 +24,7 @@ def test_deleted_key_reads_absent(kv: Harness) -> None:
 def test_delete_status(kv: Harness) -> None:
     def route(prefix: str) -> None:
         key = kv.key()
-        kv.a.set(key, b"1", prefix=prefix)
+        kv.stored(kv.a, key, b"1", prefix=prefix, before="DEL-02")
         present = kv.a.delete(key, prefix=prefix)
         kv.check(present.status in (200, 204), "DEL-02", "200 or 204 for a present key")
         absent = kv.a.delete(key, prefix=prefix)

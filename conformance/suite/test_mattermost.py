@@ -35,6 +35,12 @@ def test_values_come_back_byte_for_byte(kv: Harness) -> None:
         key = kv.key()
         kv.a.set(key, body)
         got = kv.a.get(key)
+        # Bytes are this requirement's; a value not stored at all is VAL-01's.
+        kv.check(
+            kv.holds(got, body),
+            "VAL-01",
+            f"200 with a value JSON-equal to {body!r} (a precondition of MM-01)",
+        )
         kv.check(
             (got.status, got.content_type, got.response_body) == (200, JSON, body),
             "MM-01",
@@ -55,20 +61,29 @@ def test_absent_key_is_200_empty_object(kv: Harness) -> None:
 @pytest.mark.requirement("MM-03")
 def test_every_set_says_changed_true(kv: Harness) -> None:
     key = kv.key()
-    for method, body in (("POST", b"1"), ("PUT", b"1"), ("POST", b"1"), ("PUT", b"2")):
+
+    def says_changed(method: str, body: bytes, what: str) -> None:
         answer = kv.a.set(key, body, method=method)
         kv.check(
             (answer.status, answer.content_type, answer.response_body)
             == (200, JSON, b'{"changed":true}\n'),
             "MM-03",
-            f'200 {JSON} {{"changed":true}} and a newline to every {method}, same value too',
+            f'200 {JSON} {{"changed":true}} and a newline to a {method} of {what}',
         )
+
+    says_changed("POST", b"1", "an absent key")
+    # "The same value again" needs the value stored.
+    kv.reads_back(kv.a, key, b"1", before="MM-03")
+    says_changed("PUT", b"1", "the same value again")
+    says_changed("POST", b"1", "the same value again")
+    says_changed("PUT", b"true", "true after 1")
+    says_changed("POST", b"2", "a different value")
 
 
 @pytest.mark.requirement("MM-04")
 def test_delete_is_200_empty(kv: Harness) -> None:
     key = kv.key()
-    kv.a.set(key, b"1")
+    kv.stored(kv.a, key, b"1", before="MM-04")
     for state in ("present", "absent"):
         answer = kv.a.delete(key)
         kv.check(
@@ -101,12 +116,12 @@ def test_size_limit_is_500_before_authentication(kv: Harness) -> None:
 @pytest.mark.requirement("MM-07")
 def test_prefixes_as_upstream(kv: Harness) -> None:
     key = kv.key()
-    kv.a.set(key, b'"plain"')
+    kv.stored(kv.a, key, b'"plain"', before="MM-07")
     got = kv.a.get(key, prefix=" ")
-    kv.check(got.response_body == b'"plain"', "MM-07", 'prefix " " reads the plain route: "plain"')
-    kv.a.set(key, b'"a"', prefix="a")
+    kv.check(kv.holds(got, b'"plain"'), "MM-07", 'prefix " " reads the plain route: "plain"')
+    kv.stored(kv.a, key, b'"a"', prefix="a", before="MM-07")
     got = kv.a.get(key, prefix="a ")
-    kv.check(got.response_body == b'"a"', "MM-07", 'prefix "a " reads prefix "a": "a"')
+    kv.check(kv.holds(got, b'"a"'), "MM-07", 'prefix "a " reads prefix "a": "a"')
     for prefix in ("abc", "\u20ac"):
         text = f'prefix "{prefix}" is longer than the limit of 2 ASCII characters'
         _upstream_error(kv, "MM-07", kv.a.set(key, b"1", prefix=prefix), 500, text)

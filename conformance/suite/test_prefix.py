@@ -20,19 +20,33 @@ def test_each_prefix_is_its_own_namespace(kv: Harness) -> None:
     # ASCII prefixes that no padding rule can make equal (upstream allows "2 ASCII characters").
     prefixes = ["", "p", "q", "pq"]
     values = {prefix: f'"route-{number}"'.encode() for number, prefix in enumerate(prefixes)}
-    for prefix, value in values.items():
-        kv.a.set(key, value, prefix=prefix)
-    # A delete under one prefix must leave the others alone (whether it works is DEL-01's).
-    kv.a.delete(key, prefix="q")
-    for prefix, value in values.items():
-        if prefix == "q":
-            continue
+
+    def holds_its_own(prefix: str, since: str) -> None:
         got = kv.a.get(key, prefix=prefix)
         kv.check(
-            got.status == 200 and got.response_body.strip() == value,
+            kv.holds(got, values[prefix]),
             "PFX-02",
-            f"{value.decode()}, the value set under prefix {prefix!r}",
+            f"{values[prefix].decode()}, the value set under prefix {prefix!r}{since}",
         )
+
+    for prefix, value in values.items():
+        kv.a.set(key, value, prefix=prefix)
+    # Each route holds something first: otherwise "apart" would hold vacuously (VAL-01).
+    for prefix in prefixes:
+        kv.check(
+            not kv.is_absent(kv.a.get(key, prefix=prefix)),
+            "VAL-01",
+            f"the value just set under prefix {prefix!r} (a precondition of PFX-02)",
+        )
+        holds_its_own(prefix, "")
+    # A delete under one route must leave the others alone (whether it works is DEL-01's):
+    # under a prefix, then on the plain route.
+    kv.a.delete(key, prefix="q")
+    for prefix in ("", "p", "pq"):
+        holds_its_own(prefix, ", after a delete of the same key under prefix 'q'")
+    kv.a.delete(key)
+    for prefix in ("p", "pq"):
+        holds_its_own(prefix, ", after a delete of the same key on the plain route")
 
 
 @pytest.mark.requirement("PFX-03")

@@ -8,6 +8,7 @@ import pytest
 
 from conformance.engine.harness import Harness
 from conformance.engine.jsonvalue import same_json
+from conformance.engine.strategies import TYPE_CHANGES
 from conformance.wire.exchange import Exchange
 
 
@@ -40,18 +41,23 @@ def test_changed_is_true_for_new_or_different_values(kv: Harness) -> None:
     def route(prefix: str) -> None:
         key = kv.key()
         kv.check(
-            _changed(kv, kv.a.set(key, b"1", prefix=prefix)),
+            _changed(kv, kv.a.set(key, b"true", prefix=prefix)),
             "SET-02",
             "changed: true for an absent key",
         )
-        kv.check(
-            _changed(kv, kv.a.set(key, b"2", prefix=prefix)),
-            "SET-02",
-            "changed: true for a different value",
-        )
+        # What follows is about a value held: the server must hold it.
+        kv.reads_back(kv.a, key, b"true", prefix=prefix, before="SET-02")
+        previous = b"true"
+        for body in TYPE_CHANGES:
+            kv.check(
+                _changed(kv, kv.a.set(key, body, prefix=prefix)),
+                "SET-02",
+                f"changed: true for {body.decode()} after {previous.decode()} (a different value)",
+            )
+            previous = body
         kv.a.delete(key, prefix=prefix)
         kv.check(
-            _changed(kv, kv.a.set(key, b"2", prefix=prefix)),
+            _changed(kv, kv.a.set(key, b"true", prefix=prefix)),
             "SET-02",
             "changed: true after a delete",
         )

@@ -61,7 +61,7 @@ def test_reads_see_the_latest_write(kv: Harness) -> None:
 @pytest.mark.requirement("VAL-03")
 def test_values_are_served_as_json(kv: Harness) -> None:
     key = kv.key()
-    kv.a.set(key, b'{"a":1}')
+    kv.stored(kv.a, key, b'{"a":1}', before="VAL-03")
     got = kv.a.get(key)
     media_type = (got.content_type or "").split(";")[0].strip().lower()
     kv.check(media_type == "application/json", "VAL-03", "Content-Type: application/json")

@@ -81,8 +81,8 @@ def test_action_fails_a_faulty_server_and_still_uploads_the_report(
     )
     run = next(step for step in job.steps if step.name == "Run kv-conformance")
     assert run.status == 1, run.output
-    assert "FAIL         DEL-01" in run.output
-    assert "PASS         ABS-01" in run.output
+    assert "FAIL           DEL-01" in run.output
+    assert "PASS           ABS-01" in run.output
     assert job.uploaded == [job.workspace / "out/kv"]
     assert {p.name for p in job.uploaded[0].iterdir()} == REPORT_FILES
     assert verdict(job.uploaded[0]) == "NOT CONFORMANT"

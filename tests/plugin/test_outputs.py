@@ -56,6 +56,12 @@ def test_failing_run_writes_every_output_without_tokens(
     assert summary["verdict"] == "NOT CONFORMANT"
     assert verdicts["DEL-01"] == verdicts["MM-01"] == verdicts["MM-05"] == "fail"
     assert verdicts["ISO-01"] == "pass"
+    # Every verdict says why: a failure what was expected and received, a pass its checks.
+    reasons = {entry["id"]: entry["reason"] for entry in summary["requirements"]}
+    assert all(reasons.values()), [rid for rid, reason in reasons.items() if not reason]
+    assert reasons["DEL-01"].startswith("expected ")
+    assert "; received " in reasons["DEL-01"]
+    assert reasons["ISO-01"] == "met in test_identities_are_isolated"
     assert summary["configuration"]["tokens"] == ["$KV_TOKEN", "$KV_TOKEN_B"]
     assert summary["configuration"]["seed"] == 3
     assert set(summary["latency_ms"]) >= {"GET", "POST", "PUT", "DELETE"}

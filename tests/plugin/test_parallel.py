@@ -33,7 +33,9 @@ def test_two_workers_give_the_verdicts_of_a_serial_run(
 
 
 def test_workers_share_the_seed_the_controller_chose(pytester: pytest.Pytester) -> None:
-    run = run_suite(pytester, "--kv-reference-fault=float-numbers", "--kv-hold=1", "-n", "2")
+    run = run_suite(
+        pytester, "--kv-reference-fault=float-numbers", "--kv-hold=1", "--kv-examples=15", "-n", "2"
+    )
     assert run.ret == 1
     seed = re.search(r"Seed (\d+): rerun with --seed", run.stdout)
     assert seed is not None

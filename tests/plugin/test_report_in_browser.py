@@ -68,8 +68,13 @@ def test_failing_run_report_shows_the_matrix_and_filters_to_failures(
     assert (
         '<tr id="kv-requirement-DEL-01"><td>DEL-01</td><td>MUST</td>'
         "<td>After a delete of a present key is answered, every later GET of that key reads "
-        'absent.</td><td class="kv-fail">FAIL</td>'
-        '<td><a href="#kv-test-test_deleted_key_reads_absent">' in everything
+        'absent.</td><td class="kv-fail">FAIL (expected absent after the delete: 404, or '
+        "200 {}; received 200 application/json" in everything
+    )
+    # Beside the verdict, its reason; then the link to the check's row.
+    assert (
+        '</td><td><a href="#kv-test-test_deleted_key_reads_absent">test_deleted_key_reads_absent'
+        in everything
     )
     assert '<td class="kv-pass">PASS</td>' in everything
     # The linked row exists, drawn by pytest-html's script, and it says what went wrong.

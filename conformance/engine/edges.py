@@ -24,6 +24,7 @@ from conformance.engine.strategies import (
     encoded_values,
     key_suffixes,
 )
+from conformance.reference.jsonsyntax import nesting_depth
 
 
 @dataclass(frozen=True)
@@ -41,24 +42,7 @@ class Edge:
 def nesting(body: object) -> int:
     """How deep a JSON text nests arrays and objects (brackets outside strings)."""
     assert isinstance(body, bytes)
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in b"[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in b"]}":
-            depth -= 1
-    return deepest
+    return nesting_depth(body)
 
 
 def _contains(*needles: bytes) -> Callable[[object], bool]:

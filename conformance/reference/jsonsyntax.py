@@ -80,3 +80,26 @@ def is_valid_json(data: bytes, *, allow_non_finite: bool = False) -> bool:
                 pos += 1
             else:
                 return False
+
+
+def nesting_depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text, strings skipped (how deep a
+    recursive parser would have to go)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest

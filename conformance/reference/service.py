@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote_to_bytes, urlsplit
 
 from conformance.reference.faults import Faults
 from conformance.reference.identities import Identity
-from conformance.reference.jsonsyntax import is_valid_json
+from conformance.reference.jsonsyntax import is_valid_json, nesting_depth
 from conformance.reference.store import Namespace, Store
 
 KV_PATH = "/plugins/com.mattermost.apps/api/v1/kv"
@@ -143,7 +143,7 @@ class KVService:
             body = body[:MAX_VALUE_BYTES]
         elif f.charset_content_type_500 and "charset" in request.headers.get("content-type", ""):
             return self._error(500, "unsupported charset")
-        elif f.deep_nesting_500 and _depth(body) > DEEP_NESTING_LIMIT:
+        elif f.deep_nesting_500 and nesting_depth(body) > DEEP_NESTING_LIMIT:
             return self._error(500, "maximum recursion depth exceeded while decoding JSON")
         elif not f.accept_invalid_json and not is_valid_json(
             body, allow_non_finite=f.accept_non_finite
@@ -413,28 +413,6 @@ class KVService:
             TEXT,
             (("X-Content-Type-Options", "nosniff"),),
         )
-
-
-def _depth(body: bytes) -> int:
-    """The deepest nesting of arrays and objects in a JSON text (strings skipped)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in b"[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in b"]}":
-            depth -= 1
-    return deepest
 
 
 def _loose(value: bytes) -> object:

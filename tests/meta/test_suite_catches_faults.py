@@ -8,9 +8,10 @@ makes some sequence or some concurrent history impossible.
 those it may also cause, depending on what Hypothesis draws. Anything else failing is a defect
 of the suite (a wrong attribution) or of the fault (it breaks more than it says).
 
-Each fault runs the whole suite with the default lanes, then the checks of what it did not
-meet again with ``--kv-connections 1`` (one request at a time; the reference server passes
-everything both ways). Sending independent requests at once must not change what a check
+Each fault runs the whole suite with the default lanes (CAP-01's thousand entries only where
+the fault concerns it), then the checks of what it did not meet again with
+``--kv-connections 1`` (one request at a time; the reference server passes everything both
+ways). Sending independent requests at once must not change what a check
 means: with the same seed the failed requirements are the same, except for faults that only
 concurrency or time shows, whose histories depend on the schedule. A deterministic defect
 must be caught whatever the seed: two more seeds run the checks of the requirements it must
@@ -205,7 +206,11 @@ def test_fault_is_caught(pytester: pytest.Pytester, fault: str) -> None:
         f"--kv-examples={EXAMPLES}",
         f"--kv-hold={HOLD if fault in NEED_THE_HOLD else 0}",
     )
-    run = run_suite(pytester, *options, in_process=True)  # the whole suite, default lanes
+    # The whole suite with the default lanes. CAP-01's 3,000 requests (a third of a run) are
+    # left out where the fault does not concern it: the reference server meets CAP-01, and
+    # every fault that may fail it runs it.
+    capacity = () if "CAP-01" in must | may else ("-k", "not thousand")
+    run = run_suite(pytester, *options, *capacity, in_process=True)
     assert run.ret == 1, run.verdicts
     assert must <= run.failed, f"not caught: {must - run.failed}"
     assert run.failed <= must | may, f"wrongly blamed: {run.failed - must - may}"

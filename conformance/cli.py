@@ -20,12 +20,14 @@ import shlex
 import sys
 from collections.abc import Sequence
 from importlib import resources
+from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TextIO
 
 import pytest
 
+import conformance
 from conformance.plugin.stopped import EXIT_CONFIGURATION
 
 # pytest prints a usage error as "ERROR: usage: ... <prog>: error: <message>" on stderr.
@@ -40,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:  # an unclosed quote
         print(f"kv-conformance: KV_ARGS is not a shell-quoted string ({error})", file=sys.stderr)
         return EXIT_CONFIGURATION
+    if args and args[0] in ("--version", "-V"):
+        print(_versions())
+        return 0
     # The suite's folder as a path, not --pyargs: pytest then loads no conftest.py of the
     # directory it was started in.
     suite = Path(str(resources.files("conformance") / "suite"))
@@ -101,6 +106,14 @@ def _sentence(message: str, args: list[str]) -> str:
             "(pip install 'pytest-xdist>=3.6') or run without -n"
         )
     return f"{message}; see kv-conformance --help"
+
+
+def _versions() -> str:
+    """The suite's version, then the versions of what it runs on."""
+    libraries = ", ".join(
+        f"{name} {version(name)}" for name in ("pytest", "hypothesis", "schemathesis")
+    )
+    return f"kv-conformance {conformance.__version__} ({libraries})"
 
 
 def _installed(module: str) -> bool:

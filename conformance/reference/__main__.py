@@ -10,6 +10,7 @@ import argparse
 import errno
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -147,6 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as error:
         parser.error(str(error))
+    except (OSError, sqlite3.Error) as error:  # a store that cannot be opened
+        parser.error(
+            f"cannot open --store {args.store} ({error}): give a path in a directory that "
+            "exists and is writable"
+        )
     signal.signal(signal.SIGTERM, _exit_on_signal)
     if args.tokens_from_stdin:
         threading.Thread(target=_exit_when_stdin_closes, name="parent-watch", daemon=True).start()

@@ -76,6 +76,21 @@ def test_a_command_line_pytest_cannot_parse_is_one_sentence(args: list[str], sen
     assert "usage:" not in result.stdout + result.stderr
 
 
+def test_version_is_the_suites_then_its_libraries() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert re.fullmatch(
+        r"kv-conformance \d+\.\d+\.\d+ \(pytest \S+, hypothesis \S+, schemathesis \S+\)\n",
+        result.stdout,
+    ), result.stdout
+
+
 def test_n_without_the_parallel_extra_says_what_to_install() -> None:
     # As where pytest-xdist is not installed: blocked as a plugin and as a module.
     code = (

@@ -103,6 +103,7 @@ def test_list_faults_names_each_with_its_description() -> None:
         (["--token", "A:b:c:d"], "not of the form TOKEN[:USER[:APP]]"),
         (["--token", "A", "--token", "A"], "token given twice"),
         (["--token", "A", "--latency-ms", "-1"], "cannot be negative"),
+        (["--token", "A", "--store", "sqlite:/nonexistent/dir/x.db"], "cannot open --store"),
     ],
 )
 def test_bad_arguments_end_with_one_sentence(args: list[str], message: str) -> None:

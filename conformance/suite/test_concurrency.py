@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from conformance.engine import hints
 from conformance.engine.actor import Actor
 from conformance.engine.concurrency import (
     UNWRITTEN,
@@ -67,11 +68,22 @@ def explain_violation(kv: Harness, identity: int, key: str, recorded: list[Recor
     minimal = minimal_violation([entry.operation for entry in recorded])
     exchanges = {entry.operation: entry.exchange for entry in recorded}
     lines = "\n".join(f"      {line}" for line in timeline(minimal))
+    name = "AB"[identity]
+    # Both identities use the same keys: a read of the other's value fits one shared user.
+    shared = any(
+        op.kind == "get" and op.value is not None and not op.value.startswith(f"{name}#")
+        for op in minimal
+    )
     kv.fail(
         "CON-01",
-        f"some order of the operations on {key} by identity {'AB'[identity]}, each taking "
+        f"some order of the operations on {key} by identity {name}, each taking "
         "effect between its request and its answer, explains every read",
-        f"none does for these {len(minimal)} operations (times from the first request):\n{lines}",
+        f"none does for these {len(minimal)} operations (times from the first request):\n{lines}"
+        + (
+            f"\n    Identity {name} read the other identity's value. {hints.SAME_USER}"
+            if shared
+            else ""
+        ),
         steps=[exchanges[op] for op in minimal],
     )
 

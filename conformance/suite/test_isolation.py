@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import strategies as st
 
+from conformance.engine import hints
 from conformance.engine.actor import Actor
 from conformance.engine.harness import Harness
-from conformance.engine.jsonvalue import JsonError, parse
 
 
 @dataclass(frozen=True)
@@ -42,23 +42,6 @@ CANONICAL = [
 ]
 
 
-# The evidence fits one cause outside the server: upstream keeps data per user, so two tokens
-# of one user share their entries by design. A hint, not a verdict: the run cannot tell.
-SAME_USER_HINT = (
-    "If both tokens belong to the same user, that is upstream's design (entries are kept "
-    "per user): give tokens of two different users"
-)
-
-
-def _writer(body: bytes) -> str | None:
-    """Who wrote a value this check stored: each value names its writer."""
-    try:
-        value = parse(body)
-    except JsonError:
-        return None
-    return value.get("by") if isinstance(value, dict) and isinstance(value.get("by"), str) else None
-
-
 @pytest.mark.requirement("ISO-01")
 def test_identities_are_isolated(kv: Harness) -> None:
     actors: list[Actor] = [kv.a, kv.b]
@@ -74,12 +57,12 @@ def test_identities_are_isolated(kv: Harness) -> None:
             mine, theirs = (step.actor, step.slot), (1 - step.actor, step.slot)
             if step.operation == "get":
                 got = actor.get(key, prefix=prefix)
-                writer = _writer(got.response_body) if got.status == 200 else None
+                writer = hints.writer(got.response_body) if got.status == 200 else None
                 kv.check(
                     writer != other.name,
                     "ISO-01",
                     f"{actor.name} never reads a value written by {other.name}",
-                    f"{got.summary()}, written by {other.name}. {SAME_USER_HINT}",
+                    f"{got.summary()}, written by {other.name}. {hints.SAME_USER}",
                 )
                 kv.check(
                     not (holds.get(mine) and mine in disturbed and kv.is_absent(got)),

@@ -6,6 +6,7 @@ A hint never changes a verdict; it is added to what a failure received.
 from __future__ import annotations
 
 from conformance.engine.jsonvalue import JsonError, parse
+from conformance.wire.exchange import Exchange
 
 # Upstream keeps data per user, so two tokens of one user share their entries by design.
 SAME_USER = (
@@ -21,3 +22,11 @@ def writer(body: bytes) -> str | None:
     except JsonError:
         return None
     return value.get("by") if isinstance(value, dict) and isinstance(value.get("by"), str) else None
+
+
+def same_user(got: Exchange, other: str | None) -> str | None:
+    """What a read received, with the hint, where it is identity ``other``'s value."""
+    author = writer(got.response_body) if got.status == 200 else None
+    if other is None or author != other:
+        return None
+    return f"{got.summary()}, written by {other}. {SAME_USER}"

@@ -25,13 +25,8 @@ failed instead of passing or blaming its own.
 
 from __future__ import annotations
 
-import ast
-from functools import cache
-from pathlib import Path
-
 import pytest
 
-import conformance.suite
 from conformance.reference import Faults
 from tests.support.suite_run import run_suite
 
@@ -218,41 +213,20 @@ def test_fault_is_caught(pytester: pytest.Pytester, fault: str) -> None:
     # not meet (what met it here is met one at a time on the reference server, in
     # test_reference_server_passes). CAP-01's 3,000 requests one at a time are left out.
     unmet = {rid for rid, verdict in run.verdicts.items() if verdict in ("fail", "warn", "error")}
-    again = ("-k", " or ".join(sorted(checks_of(unmet - {"CAP-01"}))))
+    again = ("-k", " or ".join(sorted(run.checks_of(unmet - {"CAP-01"}))))
     one = run_suite(pytester, *options, "--kv-connections=1", *again, in_process=True)
     assert must - {"CAP-01"} <= one.failed, f"one at a time: not caught: {must - one.failed}"
     if fault in SCHEDULE_DEPENDENT:
         assert one.failed <= must | may, f"one at a time: wrongly blamed: {one.failed - must - may}"
     else:
         assert one.failed == run.failed - {"CAP-01"}, "the same seed judged otherwise one at a time"
+    owners = ("-k", " or ".join(sorted(run.checks_of(must))))
     for seed in MORE_SEEDS:
-        owners = ("-k", " or ".join(sorted(checks_of(must))))
-        run = run_suite(pytester, *options, f"--seed={seed}", *owners, in_process=True)
-        assert must <= run.failed, f"seed {seed}: not caught: {must - run.failed}"
-        assert run.failed <= must | may, f"seed {seed}: wrongly blamed: {run.failed - must - may}"
-
-
-@cache
-def _checks_by_requirement() -> dict[str, frozenset[str]]:
-    """Each requirement's checks: the suite's test functions marked with its ID."""
-    found: dict[str, set[str]] = {}
-    for module in Path(conformance.suite.__path__[0]).glob("test_*.py"):
-        for node in ast.walk(ast.parse(module.read_text())):
-            if not isinstance(node, ast.FunctionDef):
-                continue
-            for decorator in node.decorator_list:
-                if (
-                    isinstance(decorator, ast.Call)
-                    and ast.unparse(decorator.func) == "pytest.mark.requirement"
-                ):
-                    requirement = ast.literal_eval(decorator.args[0])
-                    found.setdefault(requirement, set()).add(node.name)
-    return {requirement: frozenset(names) for requirement, names in found.items()}
-
-
-def checks_of(requirements: set[str]) -> set[str]:
-    by_requirement = _checks_by_requirement()
-    return {name for requirement in requirements for name in by_requirement[requirement]}
+        other = run_suite(pytester, *options, f"--seed={seed}", *owners, in_process=True)
+        assert must <= other.failed, f"seed {seed}: not caught: {must - other.failed}"
+        assert other.failed <= must | may, (
+            f"seed {seed}: wrongly blamed: {other.failed - must - may}"
+        )
 
 
 @pytest.mark.parametrize("seed", [SEED, *MORE_SEEDS])

@@ -12,14 +12,19 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_console_command_help_lists_the_options() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "--help"],
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The console command (``python -m conformance.cli``) with ``args``."""
+    return subprocess.run(
+        [sys.executable, "-m", "conformance.cli", *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_console_command_help_lists_the_options() -> None:
+    result = _cli("--help")
     assert result.returncode == 0
     for option in (
         "--target-url=URL",
@@ -64,26 +69,14 @@ def test_console_command_ignores_the_pytest_configuration_where_it_runs(
     ],
 )
 def test_a_command_line_pytest_cannot_parse_is_one_sentence(args: list[str], sentence: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _cli(*args)
     assert result.returncode == 2
     assert result.stderr.strip().startswith(sentence), result.stderr
     assert "usage:" not in result.stdout + result.stderr
 
 
 def test_version_is_the_suites_then_its_libraries() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "conformance.cli", "--version"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _cli("--version")
     assert result.returncode == 0
     assert re.fullmatch(
         r"kv-conformance \d+\.\d+\.\d+ \(pytest \S+, hypothesis \S+, schemathesis \S+\)\n",

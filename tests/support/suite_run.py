@@ -28,7 +28,12 @@ from conformance.engine.verdicts import Verdict
 class SuiteRun:
     ret: int
     verdicts: dict[str, Verdict] = field(default_factory=dict)  # per requirement
+    checks: dict[str, set[str]] = field(default_factory=dict)  # per requirement: its test names
     stdout: str = ""
+
+    def checks_of(self, requirements: set[str]) -> set[str]:
+        """The names of the tests that judged ``requirements`` in this run (a -k selection)."""
+        return {name for requirement in requirements for name in self.checks[requirement]}
 
     @property
     def failed(self) -> set[str]:
@@ -81,4 +86,8 @@ def run_suite(pytester: pytest.Pytester, *args: str, in_process: bool = False) -
     if summary.exists():
         data = json.loads(summary.read_text(encoding="utf-8"))
         run.verdicts = {entry["id"]: entry["verdict"] for entry in data["requirements"]}
+        run.checks = {
+            entry["id"]: {nodeid.rpartition("::")[2] for nodeid in entry["tests"]}
+            for entry in data["requirements"]
+        }
     return run

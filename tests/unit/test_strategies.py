@@ -45,16 +45,13 @@ def _depth(value: object) -> int:
     return 0
 
 
-_text_depth = nesting
-
-
 @given(deep_values())
 def test_deep_values_stay_within_depth_32(value: object) -> None:
     assert 1 <= _depth(value) <= MAX_DEPTH
 
 
 def test_tricky_values_include_depth_32_and_big_integers() -> None:
-    depths = [_text_depth(body) for body in TRICKY_VALUES]
+    depths = [nesting(body) for body in TRICKY_VALUES]
     assert MAX_DEPTH in depths
     # Past a recursive parser's limit (500, 1000), up to the deepest array of 8192 bytes.
     assert {600, 1637, 4096} <= set(depths)
@@ -90,20 +87,20 @@ def test_sized_containers_are_exact(size: int) -> None:
 
 
 def _deeper_than(depth: int) -> Callable[[bytes], bool]:
-    return lambda text: _text_depth(text) > depth
+    return lambda text: nesting(text) > depth
 
 
 @pytest.mark.parametrize("depth", [500, 1000])
 def test_the_default_budget_reaches_past_recursion_limits(depth: int) -> None:
     # Within the default examples of a property (40), past 500 and 1000 levels.
     budget = settings(max_examples=DEFAULT_EXAMPLES, database=None, derandomize=True)
-    assert _text_depth(find(deep_texts(), _deeper_than(depth), settings=budget)) > depth
+    assert nesting(find(deep_texts(), _deeper_than(depth), settings=budget)) > depth
 
 
 @settings(max_examples=100)
 @given(deep_texts())
 def test_deep_values_fit_and_parse(body: bytes) -> None:
-    assert _text_depth(body) > MAX_DEPTH
+    assert nesting(body) > MAX_DEPTH
     assert len(body) <= MAX_VALUE_BYTES
     assert is_valid_json(body)
     parse(body)

@@ -160,7 +160,12 @@ class Connections:
             try:
                 answer = _read(response, finish_by, max_bytes)
             except (OSError, http.client.HTTPException) as error:
-                answer = Answer(response.status, {}, b"", self._cause(error, timeout, proxy)[1])
+                kind, cause = self._cause(error, timeout, proxy)
+                if kind == "timeout":
+                    # The head came in time and the rest did not: one wording, whichever
+                    # noticed it first (the socket's timeout, the watchdog or the deadline).
+                    cause = f"no complete answer within {timeout:g} s"
+                answer = Answer(response.status, {}, b"", cause)
         except BaseException:
             # Interrupted (Ctrl-C; Locust kills users mid-request when a load test ends): the
             # connection is in the middle of an exchange and cannot carry the next one.
@@ -315,8 +320,7 @@ def _read(response: http.client.HTTPResponse, finish_by: float, max_bytes: int) 
             problem = f"the answer's body exceeded {max_bytes} bytes"
             break
         if time.monotonic() > finish_by:
-            problem = "the answer's body did not arrive within the timeout"
-            break
+            raise TimeoutError("the answer's deadline passed")
     else:
         if response.length:  # Content-Length promised more than came before the close
             problem = "the answer was cut off"

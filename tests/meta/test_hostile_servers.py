@@ -27,7 +27,7 @@ BOUND_SECONDS = LIMIT_SECONDS * 1.5
 SAYS: dict[str, str] = {
     "hang-every-40th": "no answer (timed out)",
     "drip-every-40th": "no complete answer within 1 s",
-    "long-content-length-every-40th": "timed out",
+    "long-content-length-every-40th": "no complete answer within 1 s",
     "endless-every-40th": "the answer's body exceeded 1048576 bytes",
     "reset-every-40th": "connection reset by the server",
     "truncated-every-40th": "the answer was cut off",

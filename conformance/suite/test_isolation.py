@@ -57,12 +57,12 @@ def test_identities_are_isolated(kv: Harness) -> None:
             mine, theirs = (step.actor, step.slot), (1 - step.actor, step.slot)
             if step.operation == "get":
                 got = actor.get(key, prefix=prefix)
-                writer = hints.writer(got.response_body) if got.status == 200 else None
-                if writer == other.name:
+                shared = hints.same_user(got, other.name)  # None unless other.name wrote it
+                if shared is not None:
                     kv.fail(
                         "ISO-01",
                         f"{actor.name} never reads a value written by {other.name}",
-                        hints.same_user(got, other.name),
+                        shared,
                     )
                 kv.check(
                     not (holds.get(mine) and mine in disturbed and kv.is_absent(got)),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from conformance.engine.requirements import Requirement
-from conformance.wire.exchange import Exchange
+from conformance.wire.exchange import Exchange, curl_on_one_connection
+from conformance.wire.framing import out_of_step
 
 MAX_STEPS_SHOWN = 30
 MAX_REASON = 300  # characters of a failure's one-line reason
@@ -52,7 +53,23 @@ class RequirementFailure(AssertionError):
             for number, step in enumerate(shown, start=skipped + 1):
                 lines.append(f"    {number}. {step.curl()}")
                 lines.append(f"       -> {step.summary()}")
+            lines.extend(_connection_lines(shown[-1]))
         return "\n".join(lines)
+
+
+def _connection_lines(last: Exchange) -> list[str]:
+    """Where the answer may belong to another request: why, and the requests as they went
+    over the one connection (separate curl commands open one each and show nothing)."""
+    note = out_of_step(last)
+    if note is None:
+        return []
+    # Sent again after a stray answer, the request gets the extra one.
+    together = [last, last] if last.stray or last.previous is None else [last.previous, last]
+    return [
+        f"  Connection: {note}",
+        "  Reproduce on one connection (bash):",
+        f"    {curl_on_one_connection(together)}",
+    ]
 
 
 class NotTested(Exception):

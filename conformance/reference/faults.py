@@ -2,7 +2,8 @@
 
 Each fault is one boolean field; its ``metadata["breaks"]`` is the one-line description shown by
 ``--list-faults``. The service (``service.py``) consults the contract's flags, one ``if`` per
-fault; the HTTP layer (``server.py``) consults the transport flags, and nothing else does.
+fault; the HTTP layer (``server.py``) consults the transport and connection-framing flags, and
+nothing else does.
 Names on the command line use dashes (``accept-missing-token``).
 """
 
@@ -159,6 +160,15 @@ class Faults:
     )
     deep_nesting_500: bool = _fault(
         "a value nested more than 500 levels deep is answered 500 (a recursive parser's limit)"
+    )
+    # Connection framing: applied by the HTTP layer (server.py), to every request of a kind
+    unread_body_on_401: bool = _fault(
+        "a request refused 401 is answered before its body is read and the connection is "
+        "kept open, so the body's bytes start the next request on it"
+    )
+    extra_answer_after_delete: bool = _fault(
+        "every DELETE is answered twice on a kept-alive connection; the second answer waits "
+        "there for the next request"
     )
     # Transport: applied by the HTTP layer (server.py), to every Nth request it serves
     hang_every_40th: bool = _transport_fault(

@@ -70,6 +70,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _serve(self) -> None:
+        if self.server.service.faults.unread_body_on_401 and self.headers.get("Content-Length"):
+            refused = self.server.service.refusal(self._request(b""))
+            if refused is not None and refused.status == 401:
+                self._write(refused)  # the body is left unread, the connection open
+                return
         body = self._read_body()
         if body is None:
             return
@@ -92,14 +97,8 @@ class _Handler(BaseHTTPRequestHandler):
         if faults.redirect_every_40th and every_40th:
             self._write(Response(307, headers=(("Location", REDIRECT_LOCATION),)))
             return
-        request = Request(
-            method=self.command,
-            target=self.path.encode("latin-1"),  # http.server decoded the line as Latin-1
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=body,
-        )
         try:
-            response = self.server.service.handle(request)
+            response = self.server.service.handle(self._request(body))
         except Exception:
             self.server.record_error(traceback.format_exc())
             response = Response(500, b"internal error\n", TEXT)
@@ -116,6 +115,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(response, drip=True)
             return
         self._write(response)
+
+    def _request(self, body: bytes) -> Request:
+        return Request(
+            method=self.command,
+            target=self.path.encode("latin-1"),  # http.server decoded the line as Latin-1
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=body,
+        )
 
     def _write_endless(self, response: Response) -> None:
         """A body without length that goes on until the client gives up (or a limit)."""
@@ -183,6 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
         payload = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
         if self.command != "HEAD":
             payload += response.body
+        faults = self.server.service.faults
+        if faults.extra_answer_after_delete and self.command == "DELETE":
+            payload += payload
         if drip:
             with contextlib.suppress(OSError):  # the client gave up: the point of this fault
                 for index in range(len(payload)):

@@ -151,6 +151,12 @@ class KVService:
             return self._error(400, "payload is not valid json: invalid input")
         return self._set(namespace, key, body)
 
+    def refusal(self, request: Request) -> Response | None:
+        """The answer to a request whose credentials are refused, judged on its head alone
+        (for the HTTP layer's unread-body-on-401 fault); None when they are accepted."""
+        identity = self._authenticate(request)
+        return identity if isinstance(identity, Response) else None
+
     # -- routing and authentication ------------------------------------------------------
 
     def _route_has_prefix(self, target: bytes) -> bool:

@@ -57,6 +57,16 @@ class _Lane:
     def __init__(self, name: str, network: Network) -> None:
         self.watchdog = Watchdog(name)
         self.connections = Connections(self.watchdog, network)
+        # The last exchange and the number of the connection it went over: the one before
+        # the next exchange if that goes over the same connection.
+        self.last: tuple[int, Exchange] | None = None
+
+    def follows(self, connection: int, exchange: Exchange) -> Exchange:
+        """``exchange``, sent over ``connection``, with the exchange before it there."""
+        if connection and self.last is not None and self.last[0] == connection:
+            exchange = replace(exchange, previous=replace(self.last[1], previous=None))
+        self.last = (connection, exchange) if connection else None
+        return exchange
 
     def close(self) -> None:
         self.connections.close()
@@ -189,29 +199,35 @@ class KVClient:
         except BaseException as refused:
             refused.not_sent = True  # type: ignore[attr-defined]  # (read by Actor.send)
             raise
+        lane = self._lane()
         try:
-            answer = self._lane().connections.send(
+            answer = lane.connections.send(
                 method, target, headers, body, timeout=allowed, max_bytes=MAX_ANSWER_BYTES
             )
         except NoAnswer as error:
             self._check_cut_short(allowed)
-            return replace(
+            failed = replace(
                 request,
                 error=str(error),
                 error_kind=error.kind,
                 seconds=time.perf_counter() - started,
             )
+            return lane.follows(error.connection, failed)
         seconds = time.perf_counter() - started
         if answer.problem is not None:
             self._check_cut_short(allowed)
             # Not a usable answer: shown as no answer, with what went wrong.
-            return replace(
+            unusable = replace(
                 request,
                 error=f"{answer.problem} (after status {answer.status})",
                 error_kind="unusable",
                 seconds=seconds,
             )
-        return self.redactor.answer(request, answer.status, answer.headers, answer.body, seconds)
+            return lane.follows(answer.connection, unusable)
+        answered = self.redactor.answer(
+            request, answer.status, answer.headers, answer.body, seconds, answer.stray
+        )
+        return lane.follows(answer.connection, answered)
 
     def _route(self, url: str) -> tuple[str, ...]:
         parts = urlsplit(url)

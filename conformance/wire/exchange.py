@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -40,6 +40,11 @@ class Exchange:
     body_preview: str = ""  # the response body, trimmed and redacted, for messages
     # curl options that reach the server as the suite did: proxy, CA bundle, certificate.
     route: tuple[str, ...] = ()
+    # The exchange before it on the same kept-alive connection (without its own previous),
+    # and the start of what the server sent after this answer had ended, unasked (redacted):
+    # the evidence when an answer belongs to another request (see conformance.wire.framing).
+    previous: Exchange | None = None
+    stray: str = ""
 
     @property
     def content_type(self) -> str | None:
@@ -57,7 +62,14 @@ class Exchange:
 
     def curl(self) -> str:
         """A shell command that sends the same request; secrets stay ``$VARIABLES``."""
-        words = ["curl", "-sS", "-i", *self.route, "-X", self.method]
+        prefix, words = self._curl_words(piped=True)
+        return prefix + " ".join(["curl", *words])
+
+    def _curl_words(self, *, piped: bool) -> tuple[str, list[str]]:
+        """curl's arguments for this request, and the shell pipeline before curl when a body
+        that is not text comes from standard input (``piped``; else from a bash process
+        substitution, as several requests of one command line need)."""
+        words = ["-sS", "-i", *self.route, "-X", self.method]
         for name, value in self.request_headers:
             header = f"{name}: {value}"
             # Double quotes let the shell expand $KV_TOKEN; everything else is quoted safely.
@@ -70,13 +82,16 @@ class Exchange:
         prefix = ""
         if self.request_body is not None:
             text = _shell_text(self.request_body)
+            writer = f"python3 -c {shlex.quote(_python_writer(self.request_body))}"
             if text is not None:
                 words += ["--data-binary", shlex.quote(text)]
-            else:
-                prefix = f"python3 -c {shlex.quote(_python_writer(self.request_body))} | "
+            elif piped:
+                prefix = f"{writer} | "
                 words += ["--data-binary", "@-"]
+            else:
+                words += ["--data-binary", f"@<({writer})"]
         words.append(shlex.quote(self.redacted_url))
-        return prefix + " ".join(words)
+        return prefix, words
 
     def variables(self) -> list[str]:
         """The shell variables its curl line needs (``$KV_TOKEN``, ...)."""
@@ -87,6 +102,16 @@ class Exchange:
             for word in value.split()
             if word.strip('"').startswith("$")
         ]
+
+
+def curl_on_one_connection(exchanges: Sequence[Exchange]) -> str:
+    """One curl command that sends ``exchanges`` in order over one kept-alive connection
+    (``--next``), as the suite did: separate commands would each open their own and could
+    not show an answer that belongs to another request. (A body that is not text comes from
+    a bash process substitution.)"""
+    return "curl " + " --next ".join(
+        " ".join(exchange._curl_words(piped=False)[1]) for exchange in exchanges
+    )
 
 
 class Redactor:
@@ -142,6 +167,7 @@ class Redactor:
         headers: Mapping[str, str],
         body: bytes,
         seconds: float,
+        stray: bytes = b"",
     ) -> Exchange:
         """The request with its answer; a server may echo a token in headers or body."""
         return replace(
@@ -151,6 +177,7 @@ class Redactor:
             response_body=body,
             seconds=seconds,
             body_preview=self.redact(preview(body)),
+            stray=self.redact(preview(stray)) if stray else "",
         )
 
 

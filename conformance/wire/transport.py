@@ -21,8 +21,8 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, replace
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from conformance import __version__
@@ -32,6 +32,7 @@ POLL_SECONDS = 0.1
 # A value is at most 8 KiB; an answer this long is a server defect, and is not read further.
 MAX_ANSWER_BYTES: Final = 1 << 20
 READ_CHUNK_BYTES: Final = 64 * 1024
+STRAY_PREVIEW_BYTES: Final = 200  # of what a server sent after an answer, unasked
 USER_AGENT: Final = f"kv-conformance/{__version__}"  # for the server's logs
 
 
@@ -87,22 +88,56 @@ class Answer:
     """A status line and headers that arrived, and the body as far as it was read.
 
     ``problem`` says why the body is not usable (too long, late or cut off); then ``body``
-    is empty.
+    is empty. ``connection`` numbers the connection it came on (one number per connection
+    this transport opened), so a client can tell which request came before it there;
+    ``stray`` is the start of what the server sent after the answer had ended, unasked.
     """
 
     status: int
     headers: dict[str, str]  # lower-case names; repeated headers joined by ", "
     body: bytes
     problem: str | None = None
+    connection: int = 0
+    stray: bytes = b""
 
 
 class NoAnswer(Exception):
     """No status line and headers arrived; the message says why, briefly, and ``kind`` names
     the cause in one word for the preflight (see ``classify``)."""
 
-    def __init__(self, message: str, kind: str) -> None:
+    def __init__(self, message: str, kind: str, connection: int = 0) -> None:
         super().__init__(message)
         self.kind = kind
+        self.connection = connection  # the connection it was sent on (0: none was open)
+
+
+class _Response(http.client.HTTPResponse):
+    """An answer that notices bytes the server sent after it ended.
+
+    http.client reads through a buffer and drops what is left in it when an answer ends, so an
+    extra answer in the same packet would vanish, and one in the next packet would be taken
+    for the answer to the next request. Looking, without waiting, at what is buffered or
+    already arrived when the answer ends tells the two apart from a server that is in step.
+    """
+
+    def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self._kv_sock = sock
+        self.stray = b""
+
+    def _close_conn(self) -> None:
+        reader = self.fp
+        if reader is not None and not self.will_close:
+            timeout = self._kv_sock.gettimeout()
+            try:
+                self._kv_sock.setblocking(False)
+                self.stray = reader.peek(1)[:STRAY_PREVIEW_BYTES]
+            except (OSError, ValueError):  # nothing there (TLS says so with an error)
+                self.stray = b""
+            finally:
+                with contextlib.suppress(OSError):
+                    self._kv_sock.settimeout(timeout)
+        super()._close_conn()  # type: ignore[misc]
 
 
 class Connections:
@@ -117,6 +152,8 @@ class Connections:
         self._watchdog = watchdog
         self._network = network
         self._open: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
+        self._numbers: dict[tuple[str, str, int], int] = {}  # the open connections' numbers
+        self._opened = 0
 
     def send(
         self,
@@ -142,10 +179,14 @@ class Connections:
         finish_by = time.monotonic() + timeout
         self._watchdog.begin(finish_by)
         try:
+            number = 0
             try:
                 connection = self._connection(origin, proxy, timeout)
-                if connection.sock is None:
+                if connection.sock is None:  # new, or closed by the server after an answer
+                    self._opened += 1
+                    self._numbers[origin] = self._opened
                     connection.connect()
+                number = self._numbers[origin]
                 connection.sock.settimeout(timeout)
                 self._watchdog.arm(connection.sock)
                 # A server may answer (413, say) and close before reading all of a body; its
@@ -156,16 +197,16 @@ class Connections:
             except (OSError, http.client.HTTPException) as error:
                 self._drop(origin)
                 kind, cause = self._cause(error, timeout, proxy)
-                raise NoAnswer(cause, kind) from error
+                raise NoAnswer(cause, kind, number) from error
             try:
-                answer = _read(response, finish_by, max_bytes)
+                answer = replace(_read(response, finish_by, max_bytes), connection=number)
             except (OSError, http.client.HTTPException) as error:
                 kind, cause = self._cause(error, timeout, proxy)
                 if kind == "timeout":
                     # The head came in time and the rest did not: one wording, whichever
                     # noticed it first (the socket's timeout, the watchdog or the deadline).
                     cause = f"no complete answer within {timeout:g} s"
-                answer = Answer(response.status, {}, b"", cause)
+                answer = Answer(response.status, {}, b"", cause, number)
         except BaseException:
             # Interrupted (Ctrl-C; Locust kills users mid-request when a load test ends): the
             # connection is in the middle of an exchange and cannot carry the next one.
@@ -173,9 +214,11 @@ class Connections:
             raise
         finally:
             self._watchdog.end()
-        if answer.problem is not None:
-            self._drop(origin)  # the rest of that answer would be read as the next one
-        return answer
+        stray = getattr(response, "stray", b"")
+        if answer.problem is not None or stray:
+            # The rest of that answer, or what came unasked, would be read as the next one.
+            self._drop(origin)
+        return replace(answer, stray=stray) if stray else answer
 
     def _cause(self, error: BaseException, timeout: float, proxy: Proxy | None) -> tuple[str, str]:
         if self._watchdog.fired:
@@ -208,6 +251,7 @@ class Connections:
                     )
             else:
                 connection = http.client.HTTPConnection(near, near_port, timeout=timeout)
+            connection.response_class = _Response
             self._open[origin] = connection
         connection.timeout = timeout
         return connection

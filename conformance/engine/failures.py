@@ -60,11 +60,12 @@ class RequirementFailure(AssertionError):
 def _connection_lines(last: Exchange) -> list[str]:
     """Where the answer may belong to another request: why, and the requests as they went
     over the one connection (separate curl commands open one each and show nothing)."""
-    note = out_of_step(last)
+    first = last.misread or last  # the answer on the shared connection, if sent again
+    note = out_of_step(first)
     if note is None:
         return []
     # Sent again after a stray answer, the request gets the extra one.
-    together = [last, last] if last.stray or last.previous is None else [last.previous, last]
+    together = [first, first] if first.stray or first.previous is None else [first.previous, first]
     return [
         f"  Connection: {note}",
         "  Reproduce on one connection (bash):",

@@ -163,8 +163,9 @@ class Faults:
     )
     # Connection framing: applied by the HTTP layer (server.py), to every request of a kind
     unread_body_on_401: bool = _fault(
-        "a request refused 401 is answered before its body is read and the connection is "
-        "kept open, so the body's bytes start the next request on it"
+        "a request refused 401 whose body is within the size limit is answered before the "
+        "body is read, and the connection is kept open: the body's bytes start the next "
+        "request on it"
     )
     extra_answer_after_delete: bool = _fault(
         "every DELETE is answered twice on a kept-alive connection; the second answer waits "

@@ -23,7 +23,13 @@ from typing import Self
 
 from conformance.reference.faults import Faults
 from conformance.reference.identities import Identity, parse_token_specs
-from conformance.reference.service import KV_PATH, KVService, Request, Response
+from conformance.reference.service import (
+    KV_PATH,
+    MAX_VALUE_BYTES,
+    KVService,
+    Request,
+    Response,
+)
 from conformance.reference.store import Store, open_store
 
 # Bodies up to this size are read whole (a value is at most 8 KiB; larger ones are only read
@@ -70,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _serve(self) -> None:
-        if self.server.service.faults.unread_body_on_401 and self.headers.get("Content-Length"):
+        if self.server.service.faults.unread_body_on_401 and self._unread_body_refused():
             refused = self.server.service.refusal(self._request(b""))
             if refused is not None and refused.status == 401:
                 self._write(refused)  # the body is left unread, the connection open
@@ -115,6 +121,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(response, drip=True)
             return
         self._write(response)
+
+    def _unread_body_refused(self) -> bool:
+        """Whether the unread-body-on-401 fault applies: a body the size check would let
+        through (upstream checks the size before the credentials, and so does the fault)."""
+        length = self.headers.get("Content-Length", "")
+        return length.isdigit() and 0 < int(length) <= MAX_VALUE_BYTES
 
     def _request(self, body: bytes) -> Request:
         return Request(

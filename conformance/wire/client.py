@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 from urllib.parse import quote, urlsplit
 
 from conformance.wire.exchange import Exchange, Redactor
+from conformance.wire.framing import suspect
 from conformance.wire.network import Network
 from conformance.wire.transport import MAX_ANSWER_BYTES, Connections, NoAnswer, Watchdog
 
@@ -193,7 +194,44 @@ class KVClient:
         started: float,
     ) -> Exchange:
         """Send, and read the answer within the timeout and MAX_ANSWER_BYTES: a server that
-        hangs, drips or never ends its answer yields an Exchange with an error, not a hang."""
+        hangs, drips or never ends its answer yields an Exchange with an error, not a hang.
+
+        An answer that may belong to the refused request before it on the connection (its
+        unread body read as the start of this one) is confirmed by sending the request again
+        on a fresh connection: if that is answered otherwise, the fresh answer is this
+        request's and the first is kept as ``misread``, so the check that happened to follow
+        is judged on its own answer and HTTP-02 has the evidence. Only such answers are sent
+        again: statuses that refuse a request (so it had no effect), after a refusal."""
+        first = self._attempt(
+            request, method=method, target=target, headers=headers, body=body, started=started
+        )
+        if first.status is None or not suspect(first):
+            return first  # (a missing answer stays HTTP-01's evidence, with the hint)
+        lane = self._lane()
+        lane.connections.close()
+        lane.last = None
+        again = self._attempt(
+            request,
+            method=method,
+            target=target,
+            headers=headers,
+            body=body,
+            started=time.perf_counter(),
+        )
+        if (again.status, again.error_kind) == (first.status, first.error_kind):
+            return again  # answered alike on its own: the first answer was its own too
+        return replace(again, misread=first)
+
+    def _attempt(
+        self,
+        request: Exchange,
+        *,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        started: float,
+    ) -> Exchange:
         try:
             allowed = self._budget.allow(self.timeout) if self._budget else self.timeout
         except BaseException as refused:
@@ -225,7 +263,7 @@ class KVClient:
             )
             return lane.follows(answer.connection, unusable)
         answered = self.redactor.answer(
-            request, answer.status, answer.headers, answer.body, seconds, answer.stray
+            request, answer.status, answer.headers, answer.body, seconds, stray=answer.stray
         )
         return lane.follows(answer.connection, answered)
 

@@ -45,6 +45,9 @@ class Exchange:
     # the evidence when an answer belongs to another request (see conformance.wire.framing).
     previous: Exchange | None = None
     stray: str = ""
+    # The answer first received for this request on a kept-alive connection, which the same
+    # request sent again on a fresh connection showed to belong to another request.
+    misread: Exchange | None = None
 
     @property
     def content_type(self) -> str | None:
@@ -167,6 +170,7 @@ class Redactor:
         headers: Mapping[str, str],
         body: bytes,
         seconds: float,
+        *,
         stray: bytes = b"",
     ) -> Exchange:
         """The request with its answer; a server may echo a token in headers or body."""

@@ -35,10 +35,8 @@ def out_of_step(exchange: Exchange) -> str | None:
             "to its next request (HTTP-02)"
         )
     previous = exchange.previous
-    if previous is None or not previous.request_body or not _misread(exchange):
+    if previous is None or previous.request_body is None or not suspect(exchange):
         return None
-    if previous.status is not None and 200 <= previous.status < 300:
-        return None  # it was served, so its body was read
     answered = f"answered {previous.status}" if previous.status is not None else previous.error
     return (
         "this request followed, on the same connection, "
@@ -47,6 +45,17 @@ def out_of_step(exchange: Exchange) -> str | None:
         "body and keeps the connection open reads that body as the start of the next "
         "request, which is then answered as garbage (HTTP-02)"
     )
+
+
+def suspect(exchange: Exchange) -> bool:
+    """Whether ``exchange``'s answer may be the server's answer to the body of the refused
+    request before it on the connection: only sending the request again on a fresh
+    connection tells (a 400 after a 400 is usually just that)."""
+    previous = exchange.previous
+    if previous is None or not previous.request_body or not _misread(exchange):
+        return False
+    # A request that was served had its body read.
+    return previous.status is None or not 200 <= previous.status < 300
 
 
 def _misread(exchange: Exchange) -> bool:

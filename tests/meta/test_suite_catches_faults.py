@@ -109,6 +109,10 @@ CAUGHT: dict[str, tuple[set[str], set[str]]] = {
     "changed-loose-equality": ({"SET-02", "MM-03"}, set()),
     # VAL-01's values nested 600 to 4096 deep; HTTP-01 and VAL-02 may draw one too.
     "deep-nesting-500": ({"VAL-01"}, {"HTTP-01", "VAL-02"}),
+    # Connection framing: the check that follows a misread answer is judged on the answer
+    # to the same request sent again on a fresh connection; HTTP-02 has the evidence.
+    "unread-body-on-401": ({"HTTP-02"}, set()),
+    "extra-answer-after-delete": ({"HTTP-02"}, set()),
     "evict-past-100": ({"CAP-01", "DUR-01", "CON-02"}, set()),
     "expire-after-3s": ({"DUR-01"}, set()),
     # Every check that reads a stored value back sees an HTML page.

@@ -399,6 +399,46 @@ def probe_non_app_session_401(ctx: Ctx) -> None:
     _expect_rejected(ctx, "not an app session: unauthorized", token="tok-alice-login")
 
 
+# -- connection framing ------------------------------------------------------------------
+
+
+def _raw(method: str, path: str, body: bytes = b"", *, token: str | None, last: bool) -> bytes:
+    head = [f"{method} {KV_PATH}/{path} HTTP/1.1", "Host: 127.0.0.1"]
+    if token is not None:
+        head.append(f"Authorization: Bearer {token}")
+    if body or method in ("POST", "PUT"):
+        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    if last:
+        head.append("Connection: close")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+@probe
+def probe_refused_body_read_before_next_request(ctx: Ctx) -> None:
+    key, other = ctx.key(), ctx.key()
+    ctx.set(key, b'"kept"')
+    answers = ctx.client.pipelined(
+        _raw("POST", other, b'"intruder"', token=None, last=False),
+        _raw("GET", key, token=ALICE, last=True),
+    )
+    # Two answers, the second the read's own (the first is another probe's subject).
+    assert len(answers) == 2, answers
+    assert answers[1] == (200, b'"kept"'), answers
+
+
+@probe
+def probe_one_answer_per_request(ctx: Ctx) -> None:
+    key, other = ctx.key(), ctx.key()
+    ctx.set(key, b'"kept"')
+    ctx.set(other, b'"to delete"')
+    answers = ctx.client.pipelined(
+        _raw("DELETE", other, token=ALICE, last=False),
+        _raw("GET", key, token=ALICE, last=True),
+    )
+    assert len(answers) == 2, answers
+    assert answers[1] == (200, b'"kept"'), answers
+
+
 # -- isolation ---------------------------------------------------------------------------
 
 

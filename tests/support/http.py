@@ -7,6 +7,8 @@ handling under test, so this sends the request-target byte for byte with ``http.
 from __future__ import annotations
 
 import http.client
+import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -73,7 +75,38 @@ class RawClient:
             return reply
         raise AssertionError("unreachable")
 
+    def pipelined(self, *requests: bytes) -> list[tuple[int, bytes]]:
+        """Send whole requests (head and body) in one write over a fresh connection, the last
+        with ``Connection: close``, and read every answer until the server closes it: a
+        server out of step with its requests shows here (an extra answer, or a body read as
+        the next request), where a client taking one answer per request would hide it."""
+        with socket.create_connection((self.host, self.port), timeout=self.timeout) as sock:
+            sock.sendall(b"".join(requests))
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        return _answers(received)
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+_HEAD_END = b"\r\n\r\n"
+_LENGTH = re.compile(rb"^content-length:\s*(\d+)\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _answers(data: bytes) -> list[tuple[int, bytes]]:
+    """Status and body of each answer in ``data`` (answers with Content-Length, or none)."""
+    answers: list[tuple[int, bytes]] = []
+    while data:
+        head, found, rest = data.partition(_HEAD_END)
+        if not found:
+            raise AssertionError(f"an incomplete answer: {data[:200]!r}")
+        status = int(head.split(b" ", 2)[1])
+        length = _LENGTH.search(head)
+        size = int(length.group(1)) if length else 0
+        answers.append((status, rest[:size]))
+        data = rest[size:]
+    return answers

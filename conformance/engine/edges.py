@@ -114,7 +114,7 @@ EDGES: tuple[Edge, ...] = (
         "VAL-01",
         "every JSON text of a value is that value: a comparison of bytes is wrong",
         lambda body: isinstance(body, bytes) and b"\n" in body,
-        (),
+        TRICKY_VALUES,
         encoded_values(),
     ),
     Edge(

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.core.failures import Failure
+from schemathesis.core.jsonschema.types import JsonValue
 from schemathesis.core.transport import Response
 from schemathesis.schemas import APIOperation, BaseSchema
 from schemathesis.specs.openapi.checks import (
@@ -56,6 +57,11 @@ def load_schema() -> BaseSchema:
     return schemathesis.openapi.from_dict(yaml.safe_load(text), config=schemathesis.Config())
 
 
+# The fixed cases' parameters and body (every key gets the run's marker in front).
+FIXED_KEY = "fixed"
+FIXED_PREFIX = "f"
+FIXED_BODY: JsonValue = {"fixed": True}
+
 # Headers requests adds that the suite's client sets itself (or has no use for).
 _NOT_FORWARDED = frozenset(
     {"authorization", "content-length", "user-agent", "accept", "accept-encoding", "connection"}
@@ -72,18 +78,44 @@ class Fuzzer:
 
     def operations(self) -> list[APIOperation[Any, Any, Any, Any]]:
         prefixed = self.harness.target.supports("prefix")
+        # PUT only where the server sets by PUT, as everywhere in the suite: a server without
+        # it (legitimate in core, SET-03's warning) is not FUZZ-01's failure.
+        put = self.harness.target.supports("put")
         # The description is ours and validated by the tests, so every operation loads.
         found = [result.ok() for result in self.schema.get_all_operations()]  # type: ignore[union-attr]
-        return [op for op in found if prefixed or "{prefix}" not in op.path]
+        return [
+            op
+            for op in found
+            if (prefixed or "{prefix}" not in op.path) and (put or op.method.upper() != "PUT")
+        ]
 
     def cases(self) -> st.SearchStrategy[Any]:
         positive = GenerationMode.POSITIVE
         return st.one_of([op.as_strategy(generation_mode=positive) for op in self.operations()])
 
+    def fixed_cases(self) -> list[Any]:
+        """One case of every operation, with fixed parameters and body: each operation is
+        sent on every seed, before the generated cases."""
+        cases = []
+        for operation in self.operations():
+            parameters = {"key": FIXED_KEY}
+            if "{prefix}" in operation.path:
+                parameters["prefix"] = FIXED_PREFIX
+            if operation.method.upper() in ("POST", "PUT"):
+                case = operation.Case(
+                    path_parameters=parameters, body=FIXED_BODY, media_type="application/json"
+                )
+            else:
+                case = operation.Case(path_parameters=parameters)
+            cases.append(case)
+        return cases
+
     def check(self, case: Any, requirement_id: str, checks: Sequence[CheckFunction]) -> None:
         """Send one case (positive data only: it stays valid with our token and key marker)."""
         parameters = case.path_parameters
-        parameters["key"] = f"{self.harness.target.marker}-{parameters['key']}"
+        marked = f"{self.harness.target.marker}-"
+        if not parameters["key"].startswith(marked):  # a fixed case is sent again on a replay
+            parameters["key"] = marked + parameters["key"]
         # The description's bearer scheme leaves an empty token in the case; the request
         # carries the run's own (``_prepare``), and the example shown must not suggest that
         # an empty token was sent.

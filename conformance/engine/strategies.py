@@ -120,6 +120,8 @@ TRICKY_VALUES: tuple[bytes, ...] = (
     json.dumps('"\\ \u0000 e\u0301 \U0001f600', ensure_ascii=True).encode(),
     json.dumps(_nested("deep", MAX_DEPTH, [False, True] * MAX_DEPTH)).encode(),
     b'{"a":null,"b":[],"c":{},"":""}',
+    # Whitespace wherever JSON allows it (around the value too): the same value as compact.
+    b' {\n\t"pretty" : [ 1 ,\r\n 2 ] } \n',
     b"null",
     b"true",
     b"false",

@@ -29,5 +29,9 @@ def test_delete_status(kv: Harness) -> None:
         kv.check(present.status in (200, 204), "DEL-02", "200 or 204 for a present key")
         absent = kv.a.delete(key, prefix=prefix)
         kv.check(absent.status in (200, 204, 404), "DEL-02", "200, 204 or 404 for an absent key")
+        never_set = kv.a.delete(kv.key(), prefix=prefix)
+        kv.check(
+            never_set.status in (200, 204, 404), "DEL-02", "200, 204 or 404 for a key never set"
+        )
 
     kv.each_route(route)

@@ -24,4 +24,6 @@ def test_generated_requests_are_answered_as_described(kv: Harness, fuzzer: Fuzze
     def send(case: object) -> None:
         fuzzer.check(case, "FUZZ-01", CONFORMING_CHECKS)
 
-    kv.for_all(send, case=fuzzer.cases())
+    kv.for_all(
+        send, explicit=[{"case": case} for case in fuzzer.fixed_cases()], case=fuzzer.cases()
+    )

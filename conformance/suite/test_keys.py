@@ -14,8 +14,8 @@ from conformance.engine.strategies import KEY_SUFFIXES, MAX_KEY_CHARS, key_suffi
 def test_any_key_can_be_set_read_and_deleted(kv: Harness) -> None:
     marker_length = len(kv.key()) + 8  # room for the counter of later keys
 
-    def life_cycle(suffix: str) -> None:
-        key = kv.key() + suffix
+    def life_cycle(suffix: str, length: int = 0) -> None:
+        key = (kv.key() + suffix).ljust(length, "k")
         assert len(key) <= MAX_KEY_CHARS
         accepted = kv.a.set(key, b'{"key":"ok"}')
         kv.check(accepted.status in (200, 201), "KEY-01", f"200 or 201 for the key {key!r}")
@@ -33,6 +33,8 @@ def test_any_key_can_be_set_read_and_deleted(kv: Harness) -> None:
         explicit=[{"suffix": suffix} for suffix in KEY_SUFFIXES],
         suffix=key_suffixes(marker_length),
     )
+    # The longest key allowed, marker included (drawn keys leave room for its counter).
+    life_cycle("", length=MAX_KEY_CHARS)
 
 
 def _variant_groups(base: str) -> dict[str, list[str]]:

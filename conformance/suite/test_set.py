@@ -32,6 +32,8 @@ def test_set_answers_changed(kv: Harness) -> None:
         key = kv.key()
         for body in (b"1", b'{"a":[true,null]}', b"null", b'"text"'):
             _changed(kv, kv.a.set(key, body, prefix=prefix))
+        if "PUT" in kv.methods_that_set():  # a set by PUT answers as one by POST
+            _changed(kv, kv.a.set(key, b'"by put"', prefix=prefix, method="PUT"))
 
     kv.each_route(route)
 

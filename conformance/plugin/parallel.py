@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 JUDGED = "kv_judged"  # user property carrying a test's verdicts from worker to controller
 FACTS = "kv_facts"  # workeroutput key carrying a worker's RunFacts
+_SUITE = Path(__file__).resolve().parent.parent / "suite"
 SEED = "kv_seed"  # workerinput key: the seed every worker uses
 MARKER = "kv_marker"  # workerinput key: the worker's own run marker
 
@@ -53,20 +55,35 @@ def shared_marker(config: pytest.Config) -> str | None:
     return None
 
 
+def collects_suite(config: pytest.Config) -> bool:
+    """Whether the run's arguments name the suite's checks (``kv-conformance``, ``--pyargs
+    conformance.suite``, their folder or one above it). The controller collects nothing
+    itself, and the plugin is in every pytest run of its environment (the project's own tests
+    run with -n): only a run of the checks is a conformance run."""
+    for arg in config.args:
+        name = arg.partition("::")[0]
+        if config.option.pyargs and (name == "conformance" or name.startswith("conformance.suite")):
+            return True
+        path = (config.invocation_params.dir / name).resolve()
+        if path.is_relative_to(_SUITE) or _SUITE.is_relative_to(path):
+            return True
+    return False
+
+
 def encode_judged(judged: list[Judged]) -> str:
     return json.dumps(judged)
 
 
 class Controller:
     """The controller's side: the seed and a run marker handed to every worker, the markers
-    announced (to ``on_start``) before the first check starts, verdicts from reports (to
+    announced (to ``on_start``, if given) before the first test starts, verdicts from reports (to
     ``on_judged``, with the test's node id), facts from finished workers."""
 
     def __init__(
         self,
         seed: int,
         on_judged: Callable[[list[Judged], str], None],
-        on_start: Callable[[dict[str, str]], None],
+        on_start: Callable[[dict[str, str]], None] | None,
     ) -> None:
         self.seed = seed
         self.facts: list[RunFacts] = []
@@ -83,7 +100,7 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
-        # The first check's start: every worker has been configured, and xdist's lines about
+        # The first test's start: every worker has been configured, and xdist's lines about
         # starting them are done.
         if self._on_start is not None:
             self._on_start(dict(self.markers))

@@ -29,6 +29,7 @@ from conformance.plugin.parallel import (
     FACTS,
     JUDGED,
     Controller,
+    collects_suite,
     encode_judged,
     is_worker,
     shared_marker,
@@ -102,7 +103,9 @@ class KVRun:
         if config.option.kv_seed is None:  # one seed, chosen here, for every worker
             config.option.kv_seed = secrets.randbelow(2**32)
         run = cls.start(config)
-        run.controller = Controller(run.settings.seed, run.add, run.announce_workers)
+        # The opening line only where the workers run the suite's checks.
+        announce = run.announce_workers if collects_suite(config) else None
+        run.controller = Controller(run.settings.seed, run.add, announce)
         config.pluginmanager.register(run.controller, f"{NAME}-controller")
         return run
 

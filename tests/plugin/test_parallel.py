@@ -142,3 +142,13 @@ def test_workers_share_the_seed_the_controller_chose(pytester: pytest.Pytester) 
     assert seed is not None
     used = set(re.findall(r"Example \(Hypothesis, --seed (\d+)\)", run.stdout))
     assert used == {seed.group(1)}
+
+
+def test_other_tests_under_xdist_get_no_opening_line(pytester: pytest.Pytester) -> None:
+    # The plugin is installed, so it is in every pytest run of the environment (the project's
+    # own tests run with -n): only a run of the suite's checks is a conformance run.
+    pytester.makepyfile(test_plain="def test_one():\n    pass\n\n\ndef test_two():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", timeout=120)
+    assert result.ret == 0
+    result.assert_outcomes(passed=2)
+    assert not [line for line in result.stdout.lines if line.startswith("kv-conformance:")]

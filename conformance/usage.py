@@ -19,7 +19,8 @@ _ABOUT = (
     "Runs the conformance suite for the key-value HTTP API of the Mattermost Apps framework "
     "against the server at --target-url, or, without it, against an embedded reference "
     "server, and gives each requirement a verdict. Exit status: 0 conformant, 1 a "
-    "requirement failed, 2 a configuration or target problem."
+    "requirement failed, 2 the run could not judge (bad options, a target that cannot be "
+    "tested, requirements not tested, an interrupted run)."
 )
 # Options of kv-conformance itself and the pytest options users most often need; the rest of
 # pytest's are behind --help-pytest.

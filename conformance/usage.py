@@ -53,7 +53,7 @@ _EXAMPLES = (
         ("kv-conformance",),
     ),
     (
-        "your server, with tokens of two different users, and all three reports",
+        "your server: tokens of two different users, all three reports",
         (
             "kv-conformance --target-url https://chat.example.com \\",
             '    --token "$TOKEN_OF_USER_1" --token "$TOKEN_OF_USER_2" \\',
@@ -62,7 +62,7 @@ _EXAMPLES = (
         ),
     ),
     (
-        "what a failure looks like: the embedded server with a fault, one check",
+        "what a failure looks like: a fault in the embedded server",
         ("kv-conformance --kv-reference-fault delete-is-noop -k deleted_key",),
     ),
 )

@@ -6,6 +6,9 @@ It runs the same in any directory: with the suite's own configuration file
 own repository, in CI) do not apply, and with no cache folder left there. To run the suite as
 part of one's own pytest, with its configuration, use ``pytest --pyargs conformance.suite``.
 
+``--help`` (``-h``) prints the suite's options, from their one definition, with examples;
+``--help-pytest`` prints pytest's whole help, which lists them among pytest's own.
+
 A command line pytest cannot parse ends with one sentence and exit status 2, as any other
 configuration error does. ``KV_ARGS``, if set, holds more arguments as one shell-quoted string
 (``--restart-cmd "systemctl restart kv" -k "auth or keys"``): CI recipes pass their users'
@@ -17,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -29,6 +33,7 @@ import pytest
 
 import conformance
 from conformance.plugin.stopped import EXIT_CONFIGURATION
+from conformance.usage import HELP_PYTEST, short_help
 
 # pytest prints a usage error as "ERROR: usage: ... <prog>: error: <message>" on stderr.
 _USAGE_ERROR = re.compile(r"ERROR: usage: .*?: error: (?P<message>.*)", re.DOTALL)
@@ -45,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in ("--version", "-V"):
         print(_versions())
         return 0
+    if HELP_PYTEST not in args and any(arg in ("-h", "--help") for arg in args):
+        print(short_help(min(shutil.get_terminal_size((100, 24)).columns, 100)), end="")
+        return 0
     # The suite's folder as a path, not --pyargs: pytest then loads no conftest.py of the
     # directory it was started in.
     suite = Path(str(resources.files("conformance") / "suite"))
@@ -60,12 +68,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Verdicts come from RequirementFailure, not from assert statements, and rewriting the
     # ~400 modules of the plugins' packages costs about 2 s a run where bytecode is not cached.
     plain = [] if any(arg.startswith("--assert") for arg in args) else ["--assert=plain"]
-    stderr = sys.stderr
+    if HELP_PYTEST in args:  # pytest's own help, with the suite's options in it
+        args = [arg for arg in args if arg != HELP_PYTEST] + ["--help"]
+    stderr, stdout = sys.stderr, sys.stdout
     sys.stderr = errors = _UsageErrors(stderr, args)
+    sys.stdout = _Renamed(stdout)
     try:
         status = int(pytest.main([*own, *quiet, *plain, *args]))
     finally:
-        sys.stderr = stderr
+        sys.stderr, sys.stdout = stderr, stdout
     if status == pytest.ExitCode.USAGE_ERROR:
         if errors.sentence is None:  # a usage error not from the command line's syntax
             return EXIT_CONFIGURATION
@@ -93,6 +104,20 @@ class _UsageErrors:
         )
         self.sentence = _sentence(message, self._args)
         return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._wrapped, name)
+
+
+class _Renamed:
+    """stdout, except that pytest's help names this command (pytest.main() would name the
+    function this command calls)."""
+
+    def __init__(self, wrapped: TextIO) -> None:
+        self._wrapped = wrapped
+
+    def write(self, text: str) -> int:
+        return self._wrapped.write(text.replace("usage: pytest.main()", "usage: kv-conformance"))
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._wrapped, name)

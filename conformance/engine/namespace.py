@@ -18,9 +18,13 @@ from collections.abc import Callable, Iterable
 Entry = tuple[int, str, str]  # (identity, prefix, key) of a write attempt
 
 
+def new_marker() -> str:
+    return f"kvc-{secrets.token_hex(4)}"
+
+
 class RunNamespace:
-    def __init__(self) -> None:
-        self.marker = f"kvc-{secrets.token_hex(4)}"
+    def __init__(self, marker: str | None = None) -> None:
+        self.marker = marker or new_marker()
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self._written: set[Entry] = set()

@@ -216,8 +216,15 @@ def build_record(
     tests: dict[str, list[str]],
     *,
     interrupted: bool,
+    started: float | None = None,
+    duration: float | None = None,
 ) -> RunRecord:
-    """An interrupted run (pytest saw it, or the run clock did) has no verdict: INCOMPLETE."""
+    """An interrupted run (pytest saw it, or the run clock did) has no verdict: INCOMPLETE.
+
+    ``started`` (seconds since the epoch) and ``duration`` (seconds) are the whole run's, as
+    the user waited for it; by default, from when ``facts`` started to now."""
+    started = facts.started if started is None else started
+    duration = time.time() - started if duration is None else duration
     interrupted = interrupted or facts.interrupted
     incomplete = None
     if interrupted:
@@ -257,8 +264,8 @@ def build_record(
         incomplete_reason=incomplete,
         settings=settings,
         facts=facts,
-        started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(facts.started)),
-        duration_seconds=round(time.time() - facts.started, 3),
+        started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        duration_seconds=round(duration, 3),
         requirements=requirements,
         latency_ms=latencies.table(),
         comparison=(

@@ -14,7 +14,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlsplit
 
 from conformance.engine import preflight
 from conformance.engine.actor import IDENTITY_NAMES, Actor, Evidence, token_variable
@@ -52,11 +51,12 @@ class EarlyEntry:
 
 
 class Target:
-    def __init__(self, settings: Settings, catalogue: Catalogue) -> None:
+    def __init__(self, settings: Settings, catalogue: Catalogue, marker: str | None = None) -> None:
         self.settings = settings
         self.catalogue = catalogue
-        # Every key this run touches contains the namespace's marker.
-        self.namespace = RunNamespace()
+        # Every key this run touches contains the namespace's marker (under xdist, the one
+        # the controller gave this worker).
+        self.namespace = RunNamespace(marker)
         self.clock = RunClock(settings.max_duration)
         self.lanes = Lanes(settings.connections)
         self.breaker = Breaker(settings.unanswered_limit, self.clock, catalogue, settings.timeout)
@@ -77,8 +77,8 @@ class Target:
         self.early: list[EarlyEntry] = []  # written at the start, read at the end (DUR-01)
 
     @classmethod
-    def open(cls, settings: Settings, catalogue: Catalogue) -> Target:
-        target = cls(settings, catalogue)
+    def open(cls, settings: Settings, catalogue: Catalogue, marker: str | None = None) -> Target:
+        target = cls(settings, catalogue, marker)
         try:
             target._start()
         except BaseException:
@@ -138,9 +138,7 @@ class Target:
     @property
     def proxy(self) -> str | None:
         """The proxy the run's requests go through, as it may be shown (credentials hidden)."""
-        parts = urlsplit(self.base_url)
-        proxy = self.network.proxy_for(parts.scheme, parts.hostname or "")
-        return proxy.shown if proxy is not None else None
+        return self.network.proxy_shown(self.base_url)
 
     @property
     def marker(self) -> str:

@@ -16,6 +16,7 @@ import pytest
 from conformance.plugin.markers import MARKER, requirement_id
 from conformance.plugin.options import add_options
 from conformance.plugin.parallel import is_controller, is_worker, shared_seed
+from conformance.plugin.started import note_start
 from conformance.plugin.stopped import STOPPED
 from conformance.report.html import HtmlReport
 
@@ -46,6 +47,11 @@ def pytest_configure(config: pytest.Config) -> None:
         from conformance.plugin.run import KVRun  # noqa: PLC0415 (a run is a cost)
 
         config.stash[RUN] = KVRun.start_controller(config)
+
+
+@pytest.hookimpl(tryfirst=True)  # as near as it gets to where pytest starts its own timing
+def pytest_sessionstart(session: pytest.Session) -> None:
+    note_start(session.config)
 
 
 def pytest_collection_modifyitems(

@@ -25,10 +25,20 @@ from conformance.engine.target import Target
 from conformance.engine.verdicts import Verdicts
 from conformance.plugin.judging import Judge, Judged, note
 from conformance.plugin.markers import requirement_id
-from conformance.plugin.parallel import FACTS, JUDGED, Controller, encode_judged, is_worker
+from conformance.plugin.parallel import (
+    FACTS,
+    JUDGED,
+    Controller,
+    collects_suite,
+    encode_judged,
+    is_worker,
+    shared_marker,
+)
+from conformance.plugin.started import session_start
 from conformance.plugin.stopped import EXIT_CONFIGURATION, stop_for_configuration
 from conformance.report.summary import write_summary
-from conformance.report.terminal import closing_lines, verdict_lines
+from conformance.report.terminal import closing_lines, opening_line, verdict_lines
+from conformance.wire.network import Network
 
 NAME = "kv-conformance-run"
 DURABILITY, RESTART = "DUR-01", "RST-01"
@@ -93,7 +103,9 @@ class KVRun:
         if config.option.kv_seed is None:  # one seed, chosen here, for every worker
             config.option.kv_seed = secrets.randbelow(2**32)
         run = cls.start(config)
-        run.controller = Controller(run.settings.seed, run.add)
+        # The opening line only where the workers run the suite's checks.
+        announce = run.announce_workers if collects_suite(config) else None
+        run.controller = Controller(run.settings.seed, run.add, announce)
         config.pluginmanager.register(run.controller, f"{NAME}-controller")
         return run
 
@@ -121,7 +133,7 @@ class KVRun:
             return  # nothing to check, so no server to start or reach
         self.not_selected = self._not_selected(session.items)
         try:
-            self.target = Target.open(self.settings, self.catalogue)
+            self.target = Target.open(self.settings, self.catalogue, shared_marker(self.config))
         except ConfigError as error:
             stop_for_configuration(self.config, str(error))
         self._restore_interrupts = catch_interrupts(self.target.clock)
@@ -141,21 +153,20 @@ class KVRun:
 
     def opening_line(self) -> str:
         assert self.target is not None
-        settings = self.settings
-        where = "embedded reference server" if settings.embedded else "target"
-        faults = settings.reference_faults
-        with_faults = f" with faults {', '.join(faults)}" if faults else ""
-        if settings.reference_latency_ms:
-            with_faults += f" {settings.reference_latency_ms:g} ms away (--kv-reference-latency)"
-        if self.target.proxy is not None:
-            with_faults += f" via proxy {self.target.proxy}"
-        if not settings.embedded and settings.network.insecure:
-            with_faults += " (TLS certificates NOT verified: --kv-insecure)"
-        return (
-            f"kv-conformance: {where} {self.target.base_url}{with_faults}, profile "
-            f"{settings.profile}, seed {settings.seed} (rerun with --seed {settings.seed}), "
-            f"run marker {self.target.marker}"
+        return opening_line(
+            self.settings,
+            url=self.target.base_url,
+            proxy=self.target.proxy,
+            markers=self.target.marker,
         )
+
+    def announce_workers(self, markers: dict[str, str]) -> None:
+        """Under xdist, the controller's opening line: what the workers share, and each
+        worker's run marker (an embedded server's port is its worker's own)."""
+        settings = self.settings
+        url = None if settings.embedded else settings.target_url
+        proxy = Network(settings.network).proxy_shown(url) if url is not None else None
+        self._write_line(opening_line(settings, url=url, proxy=proxy, markers=markers))
 
     # -- fixtures ---------------------------------------------------------------------------
 
@@ -225,10 +236,18 @@ class KVRun:
             self.config.workeroutput[FACTS] = facts.as_json()  # type: ignore[attr-defined]
             return
         if self.controller is not None:
+            self.controller.stop_workers(self.config)
             self._junit_suite_properties()
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED or facts.interrupted
+        started = session_start(self.config)
         self.record = build_record(
-            self.settings, facts, self.verdicts, self.tests, interrupted=interrupted
+            self.settings,
+            facts,
+            self.verdicts,
+            self.tests,
+            interrupted=interrupted,
+            started=facts.started if started is None else started.at,
+            duration=None if started is None else started.elapsed(),
         )
         path = self.config.getoption("kv_summary")
         if path:

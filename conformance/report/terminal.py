@@ -1,9 +1,12 @@
-"""The closing lines of a run in the terminal, rendered from the run record."""
+"""A run's lines in the terminal: the opening line, and the closing lines rendered from the
+run record."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from conformance.engine.config import Settings
 from conformance.engine.record import RunRecord
 from conformance.engine.verdicts import VERDICTS
 
@@ -12,6 +15,34 @@ from conformance.engine.verdicts import VERDICTS
 class Line:
     text: str
     bold: bool = False
+
+
+def opening_line(
+    settings: Settings, *, url: str | None, proxy: str | None, markers: str | Mapping[str, str]
+) -> str:
+    """Where the run goes, how, its seed and its run marker: one ``markers`` string, or one
+    per xdist worker (worker id -> marker). ``url`` is None when each worker has an embedded
+    server of its own, on a port the controller does not know."""
+    where = "embedded reference server" if settings.embedded else "target"
+    where += f" {url}" if url is not None else " (one per worker, each on its own port)"
+    faults = settings.reference_faults
+    if faults:
+        where += f" with faults {', '.join(faults)}"
+    if settings.reference_latency_ms:
+        where += f" {settings.reference_latency_ms:g} ms away (--kv-reference-latency)"
+    if proxy is not None:
+        where += f" via proxy {proxy}"
+    if not settings.embedded and settings.network.insecure:
+        where += " (TLS certificates NOT verified: --kv-insecure)"
+    if isinstance(markers, str):
+        marked = f"run marker {markers}"
+    else:
+        by_worker = ", ".join(f"{marker} ({worker})" for worker, marker in markers.items())
+        marked = f"{len(markers)} workers, run markers {by_worker}"
+    return (
+        f"kv-conformance: {where}, profile {settings.profile}, seed {settings.seed} "
+        f"(rerun with --seed {settings.seed}), {marked}"
+    )
 
 
 def verdict_lines(record: RunRecord) -> list[str]:

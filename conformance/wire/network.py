@@ -214,6 +214,12 @@ class Network:
             return None
         return None if bypassed(host, self.options.no_proxy) else proxy
 
+    def proxy_shown(self, url: str) -> str | None:
+        """The proxy requests to ``url`` go through, as it may be shown (credentials hidden)."""
+        parts = urlsplit(url)
+        proxy = self.proxy_for(parts.scheme, parts.hostname or "")
+        return proxy.shown if proxy is not None else None
+
     @property
     def secrets(self) -> dict[str, str]:
         """Strings to redact, each mapped to the variable shown instead."""

@@ -1,4 +1,4 @@
-"""The ways to start the suite: the console command, --pyargs, and --help."""
+"""The ways to start the suite: the console command, --pyargs, --help and --help-pytest."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conformance.engine.requirements import Catalogue
+from conformance.plugin.options import OPTIONS
 
 pytestmark = pytest.mark.slow
 
@@ -25,18 +26,33 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_console_command_help_lists_the_options() -> None:
+def test_console_command_help_is_the_suites_options_first() -> None:
     result = _cli("--help")
-    assert result.returncode == 0
-    for option in (
-        "--target-url=URL",
-        "--token=TOKEN",
-        "--profile=",
-        "--kv-path=PATH",
-        "--kv-strict",
-        "--seed=N",
-    ):
-        assert option in result.stdout
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "usage: kv-conformance [options] [pytest options]"
+    assert any(line.lstrip().startswith("--target-url=URL") for line in lines[:40])
+    listed = {line.split()[0] for line in lines if line.startswith("  --")}
+    # Every option of the suite, as pytest --help shows it, from the one definition.
+    assert {option.shown for option in OPTIONS} <= listed
+    for option in ("--target-url=URL", "--token=TOKEN", "--profile={core,mattermost}", "--seed=N"):
+        assert option in listed
+    assert "--help-pytest" in result.stdout
+    example = "kv-conformance --kv-reference-fault delete-is-noop -k deleted_key"
+    assert f"\n  {example}\n" in result.stdout
+    assert len(lines) < 120  # pytest's own help is over 500 lines
+    assert _cli("-h").stdout == result.stdout
+
+
+def test_console_command_help_pytest_is_pytests_whole_help() -> None:
+    result = _cli("--help-pytest")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("usage: kv-conformance [options]"), lines[0]
+    assert len(lines) > 300
+    for text in ("-k EXPRESSION", "--junit-xml=path", "KV API conformance (kv-conformance):"):
+        assert text in result.stdout
+    assert "  --target-url=URL" in result.stdout
 
 
 def test_console_command_ignores_the_pytest_configuration_where_it_runs(

@@ -308,6 +308,8 @@ def render(record: RunRecord, reproductions: dict[str, Reproduction], tests_line
             ],
         ),
         f'<p id="kv-tests-line">{escape(tests_line)}</p>',
+        "<noscript><p>The table of every test, below, is drawn by pytest-html's script: allow "
+        "JavaScript to see it (every failure's reason and first step are above).</p></noscript>",
         "</div>",
     ]
 

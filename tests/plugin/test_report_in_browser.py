@@ -169,6 +169,7 @@ def test_failing_run_answers_what_failed_and_how_to_reproduce_on_the_first_scree
     assert '<div id="kv-failures">' in plain
     assert '<tr id="kv-requirement-DEL-01">' in plain
     assert 'class="results-table-row failed"' not in plain  # the results table needs the script
+    assert "<noscript><p>The table of every test, below, is drawn by" in plain
 
 
 def test_passing_run_report_says_conformant_first(

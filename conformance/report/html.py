@@ -205,7 +205,7 @@ STYLE = (
     "#kv-matrix td,#kv-matrix th,#kv-counts td,#kv-counts th,#kv-latency td,#kv-latency th,"
     "#kv-configuration td,#kv-configuration th,#kv-environment td,#kv-environment th"
     "{padding:2px 8px;text-align:left;vertical-align:top}"
-    "#kv-environment summary{cursor:pointer;margin:14px 0 6px}"
+    "#kv-environment{color:#24292f}#kv-environment summary{cursor:pointer;margin:14px 0 6px}"
     "</style>"
 )
 

@@ -1,23 +1,52 @@
-"""Additions to the pytest-html report: the verdict, the requirement matrix, latencies,
-rendered from the run record.
+"""Additions to the pytest-html report: the verdict, the failures with their first
+reproduction line, the requirement matrix, latencies, rendered from the run record; and
+pytest-html's own page adjusted to match (SHOULD warnings called warnings, one duration
+format, failure text shown whole, the environment folded at the end of the summary).
 
-Registered only when pytest-html is active (its hooks do not exist otherwise), by the run.
+Everything a person needs first is plain HTML in the page (pytest-html draws its results
+table with JavaScript; the verdict, failures and matrix do not need it). Registered only when
+pytest-html is active (its hooks do not exist otherwise).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance.engine.verdicts import CONFORMANT, ERROR, INCOMPLETE, PARTIAL, VERDICTS
+from conformance.engine.verdicts import (
+    CONFORMANT,
+    ERROR,
+    INCOMPLETE,
+    PARTIAL,
+    VERDICTS,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from conformance.engine.baseline import Comparison
     from conformance.engine.record import RequirementResult, RunRecord
+
+# pytest-html's name for the outcome a SHOULD warning (and, with --baseline, a known failure)
+# is reported as; its rows and filters key on it, so only the words shown change.
+XFAILED = "XFailed"
+WARNING_LABEL, KNOWN_LABEL = "Warning", "Known failure"
+# A reproduction step in a failure's text: "1. curl ..." or a bare "curl ..." line.
+CURL_LINE = re.compile(r"^\s*(?:\d+\.\s+)?(curl\s.*)$")
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """The first curl line of a failure's text, the heading above it, the number of steps."""
+
+    heading: str
+    first: str
+    steps: int
+    test: str  # node id
 
 
 class HtmlReport:
@@ -26,9 +55,16 @@ class HtmlReport:
     ) -> None:
         self._record = record  # the run's record, once the run has ended
         self._stopped = stopped  # why the run stopped before any check, if it did
+        self._page: Any = None  # pytest-html's ReportData: what its template renders
+        # Failed requirement -> the first reproduction seen in its tests' failures.
+        self._reproductions: dict[str, Reproduction] = {}
 
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = "KV API compliance report (kv-conformance)"
+        self._page = report
+
+    def pytest_html_duration_format(self, duration: float) -> str:
+        return duration_text(duration)
 
     def pytest_html_results_summary(
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
@@ -36,9 +72,14 @@ class HtmlReport:
         record = self._record()
         stopped = self._stopped()
         if record is not None:
-            prefix.extend(render(record))
+            prefix.extend(render(record, self._reproductions, self._tests_line(record)))
         elif stopped is not None:
             prefix.extend(render_stopped(stopped))
+        else:
+            return  # not a conformance run: pytest-html's page as it is
+        prefix.append(self._environment())
+        if self._page is not None:
+            relabel(self._page, baseline=record is not None and record.comparison is not None)
 
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells.insert(1, "<th>Requirement</th>")
@@ -51,18 +92,121 @@ class HtmlReport:
             f'<td id="{test_anchor(report.nodeid)}">'
             f"{escape(str(properties.get('requirement', '')))}</td>",
         )
+        if hasattr(report, "wasxfail") and "verdict" in properties:
+            # Shown as a warning (or a known failure); relabel() gives pytest-html's script
+            # back the outcome name it filters and sorts by.
+            label = KNOWN_LABEL if properties.get("baseline") else WARNING_LABEL
+            cells[0] = f'<td class="col-result">{label}</td>'
+        failed = properties.get("requirement_failed")
+        if isinstance(failed, str) and failed not in self._reproductions:
+            found = first_reproduction(report.longreprtext, report.nodeid)
+            if found is not None:
+                self._reproductions[failed] = found
+
+    def _tests_line(self, record: RunRecord) -> str:
+        """pytest-html's "N tests took 00:00:05", in the report's one duration format."""
+        outcomes = getattr(self._page, "outcomes", {})
+        counted = ("passed", "failed", "xpassed", "xfailed")
+        tests = sum(outcomes[name]["value"] for name in counted if name in outcomes)
+        took = duration_text(record.duration_seconds)
+        return f"{tests} test{'' if tests == 1 else 's'} took {took}."
+
+    def _environment(self) -> str:
+        """pytest-html's environment table (Python, platform, packages, plugins), folded."""
+        environment = getattr(self._page, "data", {}).get("environment", {})
+        rows = "".join(
+            f"<tr><th>{escape(str(key))}</th><td>{_environment_value(value)}</td></tr>"
+            for key, value in environment.items()
+        )
+        return (
+            '<details id="kv-environment"><summary>Environment: Python, platform, packages '
+            f"and pytest plugins</summary><table>{rows}</table></details>"
+        )
+
+
+def _environment_value(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in value.items())
+    return escape(str(value))
+
+
+def relabel(page: Any, *, baseline: bool) -> None:
+    """pytest-html's words for what the suite calls otherwise, in its data before it renders:
+    the filter's "Expected failures" are warnings (and known failures, with a baseline); a
+    row's result keeps the outcome name the script filters by, its cell shows the label;
+    durations sort by their value in milliseconds (the script reads "N ms")."""
+    page.outcomes["xfailed"]["label"] = "Warnings" + (" and known failures" if baseline else "")
+    for entries in page.data["tests"].values():
+        for entry in entries:
+            if entry.get("result") in (WARNING_LABEL, KNOWN_LABEL):
+                entry["result"] = XFAILED
+            if isinstance(entry.get("duration"), str):
+                entry["duration"] = f"{milliseconds(entry['duration'])} ms"
+
+
+def duration_text(seconds: float) -> str:
+    """The report's one duration format: 13 ms, 5.2 s, 2 min 05 s."""
+    ms = round(seconds * 1000)
+    if ms < 1000:
+        return f"{ms} ms"
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def milliseconds(text: str) -> int:
+    """The value of a duration_text() (0 for anything else)."""
+    if match := re.fullmatch(r"(\d+) ms", text):
+        return int(match[1])
+    if match := re.fullmatch(r"(\d+(?:\.\d+)?) s", text):
+        return round(float(match[1]) * 1000)
+    if match := re.fullmatch(r"(\d+) min (\d+) s", text):
+        return (int(match[1]) * 60 + int(match[2])) * 1000
+    return 0
+
+
+def first_reproduction(text: str, nodeid: str) -> Reproduction | None:
+    """The first curl line of a failure's text, with the heading that says what to set."""
+    lines = text.splitlines()
+    steps = [i for i, line in enumerate(lines) if CURL_LINE.match(line)]
+    if not steps:
+        return None
+    first = steps[0]
+    heading = next(
+        (lines[i].strip() for i in range(first - 1, -1, -1) if "Reproduce" in lines[i]), ""
+    )
+    match = CURL_LINE.match(lines[first])
+    assert match is not None
+    return Reproduction(heading.rstrip(":"), match[1].strip(), len(steps), nodeid)
 
 
 def test_anchor(nodeid: str) -> str:
     return "kv-test-" + re.sub(r"[^A-Za-z0-9_-]", "-", nodeid.rsplit("::", 1)[-1])
 
 
-# Verdict colours in the matrix; the rest of the look is pytest-html's.
+# The additions' look, and pytest-html's page adjusted: its environment (shown folded at the
+# end of the summary instead) and its "took 00:00:05" line hidden, failure text shown whole
+# and wrapped (a collapsed box cut lines in two), links that look like links.
 STYLE = (
-    "<style>#kv-matrix td.kv-fail,#kv-matrix td.kv-error{color:#cf222e;font-weight:bold}"
+    "<style>"
+    "#environment-header,#environment,p.run-count{display:none}"
+    ".logwrapper{max-height:none;overflow:visible}.logwrapper .logexpander{display:none}"
+    ".logwrapper .log{top:0;height:auto;padding-right:5px;white-space:pre-wrap;"
+    "overflow-wrap:anywhere}"
+    "#kv-report{color:#24292f}#kv-report a,.col-links a{color:#0969da}"
+    "#kv-report h3{margin:14px 0 6px}"
+    "#kv-failures dl,#kv-warnings dl{margin:0}"
+    "#kv-failures dt,#kv-warnings dt{margin-top:6px}"
+    "#kv-failures dd,#kv-warnings dd{margin-left:16px;color:black}"
+    "#kv-failures code{font-size:11px;white-space:pre-wrap;overflow-wrap:anywhere}"
+    "#kv-matrix td.kv-fail,#kv-matrix td.kv-error{color:#cf222e;font-weight:bold}"
     "#kv-matrix td.kv-warn{color:#9a6700;font-weight:bold}#kv-matrix td.kv-pass{color:#1a7f37}"
-    "#kv-matrix td,#kv-matrix th,#kv-counts td,#kv-counts th,#kv-latency td,#kv-latency th"
-    "{padding:2px 8px;text-align:left;vertical-align:top}</style>"
+    "#kv-matrix td,#kv-matrix th,#kv-counts td,#kv-counts th,#kv-latency td,#kv-latency th,"
+    "#kv-configuration td,#kv-configuration th,#kv-environment td,#kv-environment th"
+    "{padding:2px 8px;text-align:left;vertical-align:top}"
+    "#kv-environment{color:#24292f}#kv-environment summary{cursor:pointer;margin:14px 0 6px}"
+    "</style>"
 )
 
 
@@ -88,14 +232,16 @@ def _network_rows(record: RunRecord) -> list[tuple[str, str]]:
 def render_stopped(sentence: str) -> list[str]:
     """A run that stopped before any check: no verdicts, only why and what to do."""
     return [
+        STYLE,
         f'<h2 id="kv-verdict" style="color:#cf222e">{ERROR}</h2>',
         f'<p id="kv-incomplete"><b>The run stopped before any check:</b> {escape(sentence)}.</p>',
         "<p>No requirement was judged; correct the configuration and run again.</p>",
     ]
 
 
-def render(record: RunRecord) -> list[str]:
-    """The record as HTML fragments: verdict, configuration, counts, matrix, latency."""
+def render(record: RunRecord, reproductions: dict[str, Reproduction], tests_line: str) -> list[str]:
+    """The record as HTML, in the order a person asks: the verdict, what failed and how to
+    reproduce it, the matrix; then the configuration, counts and latency."""
     settings = record.settings
     colour = {CONFORMANT: "#1a7f37", PARTIAL: "#9a6700", INCOMPLETE: "#9a6700"}.get(
         record.verdict, "#cf222e"
@@ -113,15 +259,18 @@ def render(record: RunRecord) -> list[str]:
         *([("Baseline", settings.baseline.path)] if settings.baseline else []),
         *([] if settings.embedded else _network_rows(record)),
         ("Started", record.started),
-        ("Duration", f"{record.duration_seconds} s"),
+        ("Duration", duration_text(record.duration_seconds)),
         ("Traffic", record.traffic),
     ]
     return [
+        STYLE,
+        '<div id="kv-report">',
         *(
             f'<p class="kv-warning" style="color:#9a6700"><b>Warning:</b> {escape(text)}.</p>'
             for text in record.warnings
         ),
         f'<h2 id="kv-verdict" style="color:{colour}">{escape(record.verdict)}</h2>',
+        f'<p id="kv-verdict-line">{escape(_verdict_line(record))}</p>',
         *(
             [
                 '<p id="kv-incomplete"><b>Incomplete run:</b> '
@@ -130,7 +279,13 @@ def render(record: RunRecord) -> list[str]:
             if record.incomplete_reason
             else []
         ),
+        *_failures(record.requirements, reproductions),
         *_baseline(record),
+        "<h3>Requirement matrix</h3>",
+        '<p>Show <a href="?visible=failed,error,xfailed">only failures and warnings</a> '
+        'or <a href="?">every test</a> in the results below.</p>',
+        _matrix(record.requirements),
+        "<h3>Configuration</h3>",
         '<table id="kv-configuration">'
         + "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
         + "</table>",
@@ -143,10 +298,6 @@ def render(record: RunRecord) -> list[str]:
                 for level, counts in record.counts().items()
             ],
         ),
-        "<h3>Requirement matrix</h3>",
-        '<p>Show <a href="?visible=failed,error,xfailed">only failures and warnings</a> '
-        'or <a href="?">every test</a> in the results below.</p>',
-        STYLE + _matrix(record.requirements),
         "<h3>Latency per operation (ms)</h3>",
         _table(
             "kv-latency",
@@ -156,7 +307,71 @@ def render(record: RunRecord) -> list[str]:
                 for method, stats in record.latency_ms.items()
             ],
         ),
+        f'<p id="kv-tests-line">{escape(tests_line)}</p>',
+        "<noscript><p>The table of every test, below, is drawn by pytest-html's script: allow "
+        "JavaScript to see it (every failure's reason and first step are above).</p></noscript>",
+        "</div>",
     ]
+
+
+def _verdict_line(record: RunRecord) -> str:
+    """The counts, then what ran: "4 fail, 1 warn, 26 pass: core profile, ... seed 1"."""
+    order: tuple[Verdict, ...] = (
+        "fail",
+        "error",
+        "not tested",
+        "warn",
+        "pass",
+        "unsupported",
+        "not applicable",
+    )
+    counts = ", ".join(f"{record.count(v)} {v}" for v in order if record.count(v))
+    settings = record.settings
+    faults = settings.reference_faults
+    target = record.target + (f" with faults {', '.join(faults)}" if faults else "")
+    return (
+        f"{counts or 'no requirement judged'}: {settings.profile} profile, {target}, "
+        f"seed {settings.seed} (rerun with --seed {settings.seed})."
+    )
+
+
+def _failures(
+    requirements: tuple[RequirementResult, ...], reproductions: dict[str, Reproduction]
+) -> list[str]:
+    """What failed, why, and the first step that reproduces it; then the warnings."""
+    blocks = []
+    for block_id, title, verdicts in (
+        ("kv-failures", "Failures", ("fail", "error")),
+        ("kv-warnings", "Warnings (SHOULD requirements not met)", ("warn",)),
+    ):
+        entries = [entry for entry in requirements if entry.verdict in verdicts]
+        if not entries:
+            continue
+        items = []
+        for entry in entries:
+            items.append(
+                f'<dt><a href="#kv-requirement-{escape(entry.id)}"><b>{escape(entry.id)}</b></a> '
+                f"({escape(entry.level)}, {escape(entry.verdict)}): {escape(entry.statement)}</dt>"
+                f"<dd>{escape(_capitalised(entry.reason))}</dd>"
+            )
+            found = reproductions.get(entry.id)
+            if found is not None and entry.verdict != "warn":
+                where = f'<a href="#{test_anchor(found.test)}">its test\'s row</a>'
+                steps = (
+                    f", step 1 of {found.steps} (all {found.steps} in {where} below)"
+                    if found.steps > 1
+                    else f" ({where} below)"
+                )
+                items.append(
+                    f'<dd class="kv-reproduce">{escape(found.heading or "Reproduce with")}'
+                    f"{steps}:<br><code>{escape(found.first)}</code></dd>"
+                )
+        blocks.append(f'<div id="{block_id}"><h3>{title}</h3><dl>{"".join(items)}</dl></div>')
+    return blocks
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _matrix(requirements: tuple[RequirementResult, ...]) -> str:

@@ -195,6 +195,9 @@ EDGES: tuple[Edge, ...] = (
         KEY_SUFFIXES_AS_IS,
         caught_by="semicolon-path-parameters",
     ),
+    # Not an edge: '//' merged into '/' (nginx, servlet containers). kv//x has an empty
+    # prefix, which addresses nothing in the contract, and upstream's router (gorilla/mux,
+    # which cleans paths) may well redirect it rather than answer 404: no rule to judge.
     Edge(
         "key sizes",
         "256 characters of up to 4 bytes (some 900 bytes)",

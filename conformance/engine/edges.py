@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from conformance.engine.strategies import (
     KEY_SUFFIXES,
+    KEY_SUFFIXES_AS_IS,
     MAX_VALUE_BYTES,
     TRICKY_VALUES,
     TYPE_CHANGES,
@@ -25,6 +26,7 @@ from conformance.engine.strategies import (
     key_suffixes,
 )
 from conformance.reference.jsonsyntax import nesting_depth
+from conformance.wire.exchange import near_misses
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ def _key_has(*characters: str) -> Callable[[object], bool]:
     return lambda suffix: isinstance(suffix, str) and any(c in suffix for c in characters)
 
 
+# A token as the embedded server makes them (secrets.token_urlsafe(18)); AUTH-02 sends the
+# near misses of the token it is given.
+_TOKEN = "kv-3Xb9_q2LmT0aZ7wYc1Rf"
 _OVERWRITES = list(zip((b"true", *TYPE_CHANGES), TYPE_CHANGES, strict=False))
 
 EDGES: tuple[Edge, ...] = (
@@ -169,5 +174,68 @@ EDGES: tuple[Edge, ...] = (
         _key_has(" ", "\t", "\u0001"),
         KEY_SUFFIXES,
         key_suffixes(20),
+    ),
+    Edge(
+        "key characters",
+        "'+' written as is in the path",
+        "KEY-01",
+        "Go's url.PathEscape leaves '+' unencoded; a form decoder on the path reads it as a "
+        "space, so the key set is not the key read percent-encoded",
+        _key_has("+"),
+        KEY_SUFFIXES_AS_IS,
+        caught_by="plus-in-key-is-space",
+    ),
+    Edge(
+        "key characters",
+        "';' written as is in the path",
+        "KEY-01",
+        "servlet containers take ';' as the start of a path parameter and drop it with what "
+        "follows, so kv/a;b addresses kv/a",
+        _key_has(";"),
+        KEY_SUFFIXES_AS_IS,
+        caught_by="semicolon-path-parameters",
+    ),
+    # Not an edge: '//' merged into '/' (nginx, servlet containers). kv//x has an empty
+    # prefix, which addresses nothing in the contract, and upstream's router (gorilla/mux,
+    # which cleans paths) may well redirect it rather than answer 404: no rule to judge.
+    Edge(
+        "key sizes",
+        "256 characters of up to 4 bytes (some 900 bytes)",
+        "KEY-01",
+        "the contract counts characters; a column or buffer sized in bytes refuses or cuts "
+        "keys of wide characters",
+        lambda suffix: isinstance(suffix, str) and len(suffix.encode()) > 4 * 200,
+        KEY_SUFFIXES,
+        caught_by="key-limit-in-bytes",
+    ),
+    Edge(
+        "numbers",
+        "beyond a double's range (1E400) and below its smallest (1e-400)",
+        "VAL-01",
+        "valid JSON, but a parser that reads numbers as doubles gets infinity (refused, or "
+        "stored as Infinity) and 0",
+        _contains(b"1E400", b"1e-400"),
+        TRICKY_VALUES,
+        caught_by="huge-numbers-rejected",
+    ),
+    Edge(
+        "tokens",
+        "the token with its case changed",
+        "AUTH-02",
+        "a secret compared ignoring case (a case-insensitive column collation, equalsIgnoreCase)"
+        " accepts a token that is not the one issued",
+        lambda token: token == _TOKEN.upper(),
+        tuple(miss for miss, _ in near_misses(_TOKEN)),
+        caught_by="token-case-insensitive",
+    ),
+    Edge(
+        "tokens",
+        "the token one character short, and with one appended",
+        "AUTH-02",
+        "a secret compared over the shorter length (strncmp with the length sent, startswith)"
+        " accepts a prefix of the token, or the token with anything after it",
+        lambda token: token in (_TOKEN[:-1], _TOKEN + "x"),
+        tuple(miss for miss, _ in near_misses(_TOKEN)),
+        caught_by="token-prefix-match",
     ),
 )

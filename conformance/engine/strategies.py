@@ -133,6 +133,8 @@ TRICKY_VALUES: tuple[bytes, ...] = (
     deep_text(600, "member", b'"deep"'),
     b"[" * 4096 + b"]" * 4096,
     deep_text(1637, "object"),
+    # Beyond a double's range, and below its smallest: a double parser reads inf and 0.
+    b"[1E400,-1e400,1e-400]",
 )
 
 # Overwrites that SET-02 sends after true, in order: each differs from the one before it,
@@ -158,7 +160,15 @@ KEY_SUFFIXES: tuple[str, ...] = (
     ".",
     "..",
     "\\\"'<>{}|^`",
+    # Within 256 characters with the marker, but some 900 bytes: a limit counted in bytes.
+    "\U0001f511" * (MAX_KEY_CHARS - 32),
 )
+
+# Characters a path segment may hold as they are; Go's url.PathEscape (the Go driver's)
+# leaves them unencoded, and the key is still the decoded segment: a form decoder reading
+# '+' as a space, or a servlet container dropping a ';' path parameter, addresses another key.
+UNENCODED_KEY_CHARACTERS = "+;"
+KEY_SUFFIXES_AS_IS: tuple[str, ...] = ("a+b", "a;b")
 
 
 def key_suffixes(marker_length: int) -> st.SearchStrategy[str]:

@@ -161,6 +161,29 @@ class Faults:
     deep_nesting_500: bool = _fault(
         "a value nested more than 500 levels deep is answered 500 (a recursive parser's limit)"
     )
+    token_case_insensitive: bool = _fault(
+        "tokens are compared ignoring case, so a token with its case changed is accepted"
+    )
+    token_prefix_match: bool = _fault(
+        "a non-empty token is accepted when it and a configured token agree over the shorter "
+        "one's length, so the token cut short, or with characters appended, is accepted"
+    )
+    plus_in_key_is_space: bool = _fault(
+        "a '+' written as is (not as %2B) in a key's path is read as a space, as a form "
+        "decoder does"
+    )
+    semicolon_path_parameters: bool = _fault(
+        "a ';' written as is (not as %3B) in a key's path starts a path parameter, which is "
+        "dropped as servlet containers do: kv/a;b addresses the key a"
+    )
+    huge_numbers_rejected: bool = _fault(
+        "a value with a number beyond a double's range (1E400) is answered 400, as a parser "
+        "that reads numbers as doubles and refuses infinity does"
+    )
+    key_limit_in_bytes: bool = _fault(
+        "a key of more than 256 bytes of UTF-8 is answered 400: the limit of 256 characters "
+        "counted in bytes"
+    )
     # Connection framing: applied by the HTTP layer (server.py), to every request of a kind
     unread_body_on_401: bool = _fault(
         "a request refused 401 whose body is within the size limit is answered before the "

@@ -7,6 +7,7 @@ applied here, each by one ``if``, so a faulty server is the correct one plus nam
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -22,6 +23,7 @@ from conformance.reference.store import Namespace, Store
 
 KV_PATH = "/plugins/com.mattermost.apps/api/v1/kv"
 MAX_VALUE_BYTES = 8192
+MAX_KEY_CHARS = 256
 PREFIX_BYTES = 2
 METHODS = ("GET", "POST", "PUT", "DELETE")
 JSON = "application/json"
@@ -29,6 +31,7 @@ TEXT = "text/plain; charset=utf-8"
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _RESERVED = frozenset(b"?#[]@!$&'()*,;=")
+_PATH_PARAMETER = re.compile(rb";[^/]*")  # a servlet path parameter: ';' to the segment's end
 # How long the concurrency faults leave their race open: long enough for a suite's concurrent
 # clients to fall into it, short enough that sequential use never does.
 RACE_WINDOW = 0.002
@@ -130,6 +133,8 @@ class KVService:
             return self._error(400, "key must be ASCII")
         if f.reserved_key_characters_400 and any(c in _RESERVED for c in key):
             return self._error(400, "key has a reserved character")
+        if f.key_limit_in_bytes and len(key) > MAX_KEY_CHARS:
+            return self._error(400, "key is longer than 256 characters")
 
         if request.method == "GET":
             return self._get(namespace, key)
@@ -145,6 +150,8 @@ class KVService:
             return self._error(500, "unsupported charset")
         elif f.deep_nesting_500 and nesting_depth(body) > DEEP_NESTING_LIMIT:
             return self._error(500, "maximum recursion depth exceeded while decoding JSON")
+        elif f.huge_numbers_rejected and _beyond_double(body):
+            return self._error(400, "payload is not valid json: number out of range")
         elif not f.accept_invalid_json and not is_valid_json(
             body, allow_non_finite=f.accept_non_finite
         ):
@@ -169,6 +176,10 @@ class KVService:
         if target.startswith((b"http://", b"https://")):  # absolute-form request-target
             target = urlsplit(target).path or b"/"
         path = target.partition(b"?")[0]
+        if self._faults.plus_in_key_is_space:
+            path = path.replace(b"+", b" ")
+        if self._faults.semicolon_path_parameters:
+            path = _PATH_PARAMETER.sub(b"", path)
         if _BAD_ESCAPE.search(path):
             return self._error(400, "400 Bad Request")
         decoded = unquote_to_bytes(path)
@@ -186,6 +197,15 @@ class KVService:
         f = self._faults
         token = self._token(request)
         identity = self._tokens.get(token) if token is not None else None
+        if identity is None and token and f.token_case_insensitive:
+            identity = next(
+                (i for t, i in self._tokens.items() if t.lower() == token.lower()), None
+            )
+        if identity is None and token and f.token_prefix_match:
+            # Compared over the shorter length, as strncmp(sent, known, len(sent)) does.
+            identity = next(
+                (i for t, i in self._tokens.items() if t[: len(token)] == token[: len(t)]), None
+            )
         if identity is None:
             configured = next(iter(self._tokens.values()), None)
             if f.accept_missing_token and "authorization" not in request.headers and configured:
@@ -307,8 +327,11 @@ class KVService:
         f = self._faults
         if f.reserialize_values or f.float_numbers:
             try:
-                parsed = json.loads(value, parse_int=_as_double if f.float_numbers else int)
-            except (ValueError, RecursionError):
+                parsed = json.loads(
+                    value, parse_int=_as_double if f.float_numbers else int, parse_float=_finite
+                )
+            except (ValueError, RecursionError, OverflowError):
+                # What the re-encoder cannot represent (too deep, 1E400) is kept as it came.
                 return value
             value = json.dumps(parsed, separators=(",", ":"), ensure_ascii=False).encode()
         if f.mojibake:
@@ -427,6 +450,24 @@ def _loose(value: bytes) -> object:
         return json.loads(value)
     except (ValueError, RecursionError):
         return value
+
+
+def _beyond_double(body: bytes) -> bool:
+    """Whether a JSON text has a number a double cannot hold (it would read as infinity)."""
+    try:
+        json.loads(body, parse_float=_finite)
+    except OverflowError:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
+
+
+def _finite(literal: str) -> float:
+    number = float(literal)
+    if math.isinf(number):
+        raise OverflowError(f"{literal} is beyond a double's range")
+    return number
 
 
 def _as_double(literal: str) -> float | int:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import quote
 
 import pytest
 
 from conformance.engine.harness import Harness
-from conformance.engine.strategies import KEY_SUFFIXES, MAX_KEY_CHARS, key_suffixes
+from conformance.engine.strategies import (
+    KEY_SUFFIXES,
+    KEY_SUFFIXES_AS_IS,
+    MAX_KEY_CHARS,
+    UNENCODED_KEY_CHARACTERS,
+    key_suffixes,
+)
 
 
 @pytest.mark.requirement("KEY-01")
@@ -35,6 +42,22 @@ def test_any_key_can_be_set_read_and_deleted(kv: Harness) -> None:
     )
     # The longest key allowed, marker included (drawn keys leave room for its counter).
     life_cycle("", length=MAX_KEY_CHARS)
+
+    def written_as_is(suffix: str) -> None:
+        # Set with the characters written as they are, read and deleted percent-encoded.
+        key = kv.key() + suffix
+        url = kv.a.client.kv_root + "/" + quote(key, safe=UNENCODED_KEY_CHARACTERS)
+        accepted = kv.a.send("POST", key, body=b'{"key":"ok"}', url=url)
+        kv.check(accepted.status in (200, 201), "KEY-01", f"200 or 201 for the key {key!r}")
+        kv.check(
+            kv.holds(kv.a.get(key), b'{"key":"ok"}'),
+            "KEY-01",
+            f'the value {{"key":"ok"}} back for the key {key!r}, set with '
+            f"{suffix!r} written as is: the key is the decoded path segment",
+        )
+        kv.a.delete(key)
+
+    kv.in_parallel(list(KEY_SUFFIXES_AS_IS), written_as_is)
 
 
 def _variant_groups(base: str) -> dict[str, list[str]]:

@@ -98,7 +98,9 @@ class KVClient:
         self.timeout = timeout
         self.network = network or Network()  # default: direct, the system's trust store
         # Every secret the client may send, mapped to the variable that stands for it.
-        self.redactor = Redactor({token: token_variable, **self.network.secrets, **(secrets or {})})
+        self.redactor = Redactor(
+            self.network.secrets, tokens={token: token_variable, **(secrets or {})}
+        )
         self._on_exchange = on_exchange
         self._budget = budget  # the run's clock (--max-duration), if any
         self._local = threading.local()  # this thread's _Lane

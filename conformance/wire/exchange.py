@@ -17,6 +17,8 @@ BODY_PREVIEW_BYTES: Final = 300
 LONG_SECRET: Final = 16  # characters; shorter secrets are redacted only as whole words
 _WORD: Final = "A-Za-z0-9_-"  # the characters of a word, for that rule
 _CREDENTIALS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_VARIABLE: Final = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+MIN_NEAR_MISS: Final = 8  # characters: shorter tokens get no near misses (see near_misses)
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,10 @@ class Exchange:
         return prefix, words
 
     def variables(self) -> list[str]:
-        """The shell variables its curl line needs (``$KV_TOKEN``, ...)."""
+        """The shell variables its curl line needs (``$KV_TOKEN``, ...); a derived token
+        (``${KV_TOKEN%?}``) needs its variable."""
         values = [value for _, value in self.request_headers] + list(self.route)
-        return [
-            word.strip('"')
-            for value in values
-            for word in value.split()
-            if word.strip('"').startswith("$")
-        ]
+        return [f"${name}" for value in values for name in _VARIABLE.findall(value)]
 
 
 def curl_on_one_connection(exchanges: Sequence[Exchange]) -> str:
@@ -117,6 +115,22 @@ def curl_on_one_connection(exchanges: Sequence[Exchange]) -> str:
     )
 
 
+def near_misses(token: str) -> tuple[tuple[str, str], ...]:
+    """Tokens a careless comparison takes for ``token`` (AUTH-02 sends them): its case
+    changed, one character short, one character appended. Each comes with the bash expansion
+    that derives it from a variable holding the token (``%s`` stands for the variable's
+    name), so that reproductions show no part of the secret. A token of fewer than
+    MIN_NEAR_MISS characters has none: its parts would be redacted as common words."""
+    if len(token) < MIN_NEAR_MISS:
+        return ()
+    misses = [(token[:-1], "${%s%%?}"), (token + "x", "${%s}x")]
+    if token.upper() != token:
+        misses.insert(0, (token.upper(), "${%s^^}"))
+    elif token.lower() != token:
+        misses.insert(0, (token.lower(), "${%s,,}"))
+    return tuple(misses)
+
+
 class Redactor:
     """Replaces each secret by ``$VARIABLE``; builds the exchanges the suite keeps.
 
@@ -124,22 +138,32 @@ class Redactor:
     (``--token A`` against a local server) is replaced only where it stands alone, not inside
     a longer word: otherwise ``B`` would turn ``Bearer`` into ``$KV_TOKEN_Bearer``, and ``a``
     ``charset`` into ``ch$KV_TOKENrset``. Where such a token is part of a longer word it is
-    shown; a token that short protects nothing anyway.
+    shown; a token that short protects nothing anyway. ``tokens`` are secrets whose near
+    misses (see near_misses) the suite may send: each is shown as the expansion deriving it.
     """
 
-    def __init__(self, secrets: Mapping[str, str]) -> None:
-        self._secrets = {secret: variable for secret, variable in secrets.items() if secret}
+    def __init__(self, secrets: Mapping[str, str], tokens: Mapping[str, str] | None = None) -> None:
+        # Each secret (and each near miss of a token) -> how it is shown, and whether it is
+        # long enough to be replaced wherever it appears (a near miss goes by its token).
+        shown: dict[str, tuple[str, bool]] = {}
+        for token, variable in (tokens or {}).items():
+            for miss, expansion in near_misses(token):
+                shown.setdefault(miss, (expansion % variable, len(token) >= LONG_SECRET))
+        for secret, variable in {**secrets, **(tokens or {})}.items():
+            shown[secret] = (f"${variable}", len(secret) >= LONG_SECRET)
+        shown.pop("", None)
+        self._shown = {text: how for text, (how, _) in shown.items()}
         # Longest first: a secret that contains another is replaced whole.
-        ordered = sorted(self._secrets, key=len, reverse=True)
-        self._long = [(s, f"${self._secrets[s]}") for s in ordered if len(s) >= LONG_SECRET]
-        short = "|".join(re.escape(s) for s in ordered if len(s) < LONG_SECRET)
+        ordered = sorted(shown, key=len, reverse=True)
+        self._long = [(s, self._shown[s]) for s in ordered if shown[s][1]]
+        short = "|".join(re.escape(s) for s in ordered if not shown[s][1])
         self._short = re.compile(rf"(?<![{_WORD}])(?:{short})(?![{_WORD}])") if short else None
 
     def redact(self, text: str) -> str:
         for secret, shown in self._long:
             text = text.replace(secret, shown)
         if self._short is not None:
-            text = self._short.sub(lambda found: f"${self._secrets[found.group(0)]}", text)
+            text = self._short.sub(lambda found: self._shown[found.group(0)], text)
         return text
 
     def request(

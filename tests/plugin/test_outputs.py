@@ -19,7 +19,9 @@ TOKENS = ["planted-secret-one-7f3a", "planted-secret-two-9c1d"]
 
 @pytest.fixture
 def faulty() -> Iterator[ReferenceServer]:
-    faults = ["delete-is-noop", "text-content-type", "reworded-errors"]
+    # token-prefix-match fails AUTH-02, whose reproductions then show A's token cut short
+    # and extended: derived from $KV_TOKEN, as near misses of both tokens must be.
+    faults = ["delete-is-noop", "text-content-type", "reworded-errors", "token-prefix-match"]
     with ReferenceServer(TOKENS, faults=faults) as server:
         yield server
 
@@ -56,6 +58,7 @@ def test_failing_run_writes_every_output_without_tokens(
     verdicts = {entry["id"]: entry["verdict"] for entry in summary["requirements"]}
     assert summary["verdict"] == "NOT CONFORMANT"
     assert verdicts["DEL-01"] == verdicts["MM-01"] == verdicts["MM-05"] == "fail"
+    assert verdicts["AUTH-02"] == "fail"
     assert verdicts["ISO-01"] == "pass"
     # Every verdict says why: a failure what was expected and received, a pass its checks.
     reasons = {entry["id"]: entry["reason"] for entry in summary["requirements"]}
@@ -73,9 +76,12 @@ def test_failing_run_writes_every_output_without_tokens(
     assert '<property name="kv_seed" value="3" />' in (out / "junit.xml").read_text("utf-8")
     outputs = [path.read_text(encoding="utf-8") for path in out.iterdir()]
     outputs += [result.stdout.str(), result.stderr.str()]
+    shown_derived = ("Bearer ${KV_TOKEN%?}", "Bearer ${KV_TOKEN}x")
+    assert any(derived in result.stdout.str() for derived in shown_derived)
     for text in outputs:
         for token in TOKENS:
-            assert token not in text
+            for shown in (token, token.upper(), token[:-1], token[: len(token) // 2]):
+                assert shown not in text
 
 
 def test_should_only_deviation_exits_0_or_1_when_strict(pytester: pytest.Pytester) -> None:

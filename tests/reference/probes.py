@@ -186,6 +186,13 @@ def probe_big_integers_exact(ctx: Ctx) -> None:
 
 
 @probe
+def probe_numbers_beyond_a_double_exact(ctx: Ctx) -> None:
+    key = ctx.key()
+    ctx.set(key, b"[1E400,-1e400,1e-400]")
+    assert ctx.read(key) == b"[1E400,-1e400,1e-400]"
+
+
+@probe
 def probe_unicode_values_exact(ctx: Ctx) -> None:
     key = ctx.key()
     value = json.dumps("h\u00e9llo \U0001f600 e\u0301 \u4e2d", ensure_ascii=False).encode()
@@ -374,6 +381,14 @@ def probe_unknown_token_401(ctx: Ctx) -> None:
 
 
 @probe
+def probe_near_miss_tokens_401(ctx: Ctx) -> None:
+    # tok-alice with its case changed, one character short, one appended.
+    for token in ("TOK-ALICE", "tok-alic", "tok-alicex"):
+        reply = ctx.send("GET", ctx.key(), token=token)
+        check(reply.status == 401, reply, f"401 for the token {token!r}")
+
+
+@probe
 def probe_malformed_authorization_401(ctx: Ctx) -> None:
     for header in ("Basic tok-alice", "tok-alice", "Bearer ", "Bearer"):
         _expect_rejected(
@@ -518,6 +533,15 @@ def probe_keys_literal_percent(ctx: Ctx) -> None:
 def probe_keys_long_shared_prefix(ctx: Ctx) -> None:
     base = ctx.key().ljust(250, "x")
     _distinct(ctx, base + "-1", base + "-2")
+
+
+@probe
+def probe_keys_written_as_is(ctx: Ctx) -> None:
+    # + and ; unencoded (as Go's url.PathEscape leaves them) are the decoded key's characters.
+    for suffix in ("a+b", "a;b"):
+        key = ctx.key() + suffix
+        ctx.set(quote(key, safe="+;"), b'"as is"')
+        assert ctx.read(enc(key)) == b'"as is"', suffix
 
 
 @probe

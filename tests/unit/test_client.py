@@ -10,7 +10,7 @@ import pytest
 
 from conformance.reference import ReferenceServer
 from conformance.wire.client import KVClient, KVError
-from conformance.wire.exchange import Exchange, Redactor
+from conformance.wire.exchange import Exchange, Redactor, near_misses
 
 
 @pytest.fixture
@@ -110,6 +110,33 @@ def test_short_tokens_are_redacted_as_words_never_inside_other_words() -> None:
     assert redactor.redact("text/html; charset=utf-8") == "text/html; charset=utf-8"
     assert redactor.redact('{"token":"A"} a') == '{"token":"$KV_TOKEN"} $KV_TOKEN'
     assert redactor.redact("kvc-0123abcd-1-A/AB") == "kvc-0123abcd-1-A/AB"
+
+
+def test_near_misses_of_tokens_are_shown_as_bash_expansions_that_derive_them() -> None:
+    token, other = "k7w3yq1o8jfxbr5tzaec9mnd4h", "SHORT-TOK"  # long; short, in capitals
+    redactor = Redactor({}, tokens={token: "KV_TOKEN", other: "KV_TOKEN_B"})
+    shown = {miss: redactor.redact(f"Bearer {miss}") for miss, _ in near_misses(token)}
+    assert shown == {
+        token.upper(): "Bearer ${KV_TOKEN^^}",
+        token[:-1]: "Bearer ${KV_TOKEN%?}",
+        token + "x": "Bearer ${KV_TOKEN}x",
+    }
+    assert redactor.redact(f"x{token[:-1]}y {token}") == "x${KV_TOKEN%?}y $KV_TOKEN"
+    assert redactor.redact("short-tok SHORT-TOKx") == "${KV_TOKEN_B,,} ${KV_TOKEN_B}x"
+    request = redactor.request("GET", "http://h/kv/k", {"Authorization": f"Bearer {token}x"}, None)
+    assert request.variables() == ["$KV_TOKEN"]
+    for name, value in ((token, "KV_TOKEN"), (other, "KV_TOKEN_B")):
+        for miss, expansion in near_misses(name):
+            derived = subprocess.run(
+                ["bash", "-c", f'printf %s "{expansion % value}"'],
+                env={value: name},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert derived.stdout == miss
+    # Too short to cut or change without redacting common words ("a" for "A").
+    assert near_misses("A") == near_misses("abcdefg") == ()
 
 
 def test_long_secrets_are_redacted_wherever_they_appear() -> None:

@@ -37,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
 
 from conformance.engine.strategies import (
     KEY_SUFFIXES,
+    MAX_KEY_CHARS,
     MAX_VALUE_BYTES,
     TRICKY_VALUES,
     deep_text,
@@ -99,6 +100,10 @@ RULES: dict[str, tuple[Rule, ...]] = {
     ),
     "AUTH-02": (
         rule("an unknown bearer token: 401", calls("_rejected_everywhere", "-not-a-token")),
+        rule(
+            "A's token with its case changed, one character short or one appended: 401",
+            Uses("near_misses"),
+        ),
         rule("on GET and DELETE", Sends("GET"), Sends("DELETE")),
         rule("on every method that sets (POST, and PUT where offered)", Uses("methods_that_set")),
         EVERY_ROUTE,
@@ -161,6 +166,10 @@ RULES: dict[str, tuple[Rule, ...]] = {
             "up to 8192 bytes, however deeply nested",
             Member("TRICKY_VALUES", b"[" * 4096 + b"]" * 4096),
             Member("TRICKY_VALUES", deep_text(1637, "object")),
+        ),
+        rule(
+            "numbers beyond a double's range, kept as written",
+            Member("TRICKY_VALUES", b"[1E400,-1e400,1e-400]"),
         ),
         rule("read back JSON-equal by the identity that set it", Uses("_expect_value")),
     ),
@@ -238,6 +247,15 @@ RULES: dict[str, tuple[Rule, ...]] = {
         rule("control characters", Member("KEY_SUFFIXES", "\t\n\r\u0001\u007f")),
         rule("dot segments", Member("KEY_SUFFIXES", "."), Member("KEY_SUFFIXES", "..")),
         rule("a key of exactly 256 characters", Uses("MAX_KEY_CHARS")),
+        rule(
+            "256 characters counted as characters, not bytes",
+            Member("KEY_SUFFIXES", "\U0001f511" * (MAX_KEY_CHARS - 32)),
+        ),
+        rule(
+            "+ and ; written as they are",
+            Member("KEY_SUFFIXES_AS_IS", "a+b"),
+            Member("KEY_SUFFIXES_AS_IS", "a;b"),
+        ),
         rule("set, read and deleted", Uses("life_cycle")),
     ),
     "KEY-02": (

@@ -114,6 +114,13 @@ def add_options(parser: pytest.Parser) -> None:
         "(tokens redacted), seed, timings",
     )
     group.addoption(
+        "--kv-har",
+        dest="kv_har",
+        metavar="PATH",
+        help="write every request and answer of the run as HAR 1.2 (tokens redacted), for "
+        "browsers' developer tools; failures in the HTML report link to their exchanges",
+    )
+    group.addoption(
         "--kv-hold",
         dest="kv_hold",
         type=float,

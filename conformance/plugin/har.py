@@ -44,6 +44,7 @@ class HarOutput:
         workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
         self._worker = workerinput
         self._parts: Path | None = None  # the controller's folder of worker parts
+        self._written: int | None = None  # entries in the file, once written
         folder = _folder(path)  # made now: an unwritable place is a configuration error
         if workerinput is None and is_controller(config):
             self._parts = Path(tempfile.mkdtemp(prefix=f".{path.name}.parts-", dir=folder))
@@ -107,7 +108,7 @@ class HarOutput:
         else:
             parts = [self._recorder.part] if self._recorder is not None else []
         try:
-            write_har(self.path, parts, version=__version__)
+            self._written = write_har(self.path, parts, version=__version__)
         except OSError as error:
             reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
@@ -116,6 +117,12 @@ class HarOutput:
                 )
         finally:
             self._remove_parts()
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self._written is not None:
+            terminalreporter.write_sep(
+                "-", f"HAR of the run's exchanges: {self.path} ({self._written} entries)"
+            )
 
     def _remove_parts(self) -> None:
         if self._parts is not None:

@@ -99,6 +99,9 @@ def test_har_holds_every_exchange_and_the_failure_links_to_its_own(
     out = Path(pytester.path) / "out"
     entries = har_entries(out)
     assert len(entries) == traffic(out) > 50
+    result.stdout.fnmatch_lines(
+        [f"*HAR of the run's exchanges: {out}/run.har ({len(entries)} entries)*"]
+    )
     assert not [path.name for path in out.iterdir() if path.name.startswith(".")]
     tokens = {
         header["value"]

@@ -61,7 +61,9 @@ class HarOutput:
             output = cls(config, path)
         except OSError as error:
             stop_for_configuration(
-                config, f"--kv-har {given}: cannot write in {path.parent} ({error.strerror})"
+                config,
+                f"--kv-har {given}: cannot write the file there ({error.strerror}: "
+                f"{error.filename}); name a file in a folder you can write to",
             )
         config.stash[HAR_OUTPUT] = output
         config.pluginmanager.register(output, NAME)

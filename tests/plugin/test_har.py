@@ -166,3 +166,22 @@ def test_a_run_stopped_by_the_preflight_still_writes_what_it_sent(
         ("POST", 401, "preflight"),
         ("DELETE", 401, "final sweep"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "sentence"),
+    [
+        (".", "--kv-har must name a file, not the folder ."),
+        ("taken/run.har", "--kv-har taken/run.har: cannot write the file there (File exists: "),
+    ],
+    ids=["folder", "unwritable"],
+)
+def test_a_har_path_that_cannot_work_is_one_sentence(
+    pytester: pytest.Pytester, given: str, sentence: str
+) -> None:
+    (Path(pytester.path) / "taken").write_text("a file where a folder would be", encoding="utf-8")
+    result = run_pytest(pytester, f"--kv-har={given}", "--collect-only")
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 2
+    assert sentence in output
+    assert "Traceback" not in output

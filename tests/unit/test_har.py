@@ -37,8 +37,12 @@ def exchange(body: bytes | None = b'{"a":1}', **answer: object) -> Exchange:
 
 
 def test_an_entry_has_the_fields_browsers_import_and_no_secret() -> None:
-    entry = har_entry(exchange(body=f'{{"t":"{SECRET}"}}'.encode()), REDACTOR, test="t::x")
+    echoed = f'{{"proxy":"{PROXY_SECRET}"}}'.encode()
+    entry = har_entry(
+        exchange(body=f'{{"t":"{SECRET}"}}'.encode(), response=echoed), REDACTOR, test="t::x"
+    )
     assert SECRET not in json.dumps(entry)
+    assert PROXY_SECRET not in json.dumps(entry)
     assert {"startedDateTime", "time", "request", "response", "cache", "timings"} <= set(entry)
     request, response = entry["request"], entry["response"]
     assert request["url"] == f"{URL}?access_token=$KV_TOKEN&x="
@@ -52,9 +56,9 @@ def test_an_entry_has_the_fields_browsers_import_and_no_secret() -> None:
     assert (response["status"], response["statusText"]) == (200, "OK")
     assert {"name": "x-echo", "value": "$KV_TOKEN"} in response["headers"]
     assert response["content"] == {
-        "size": 16,
+        "size": len(echoed),
         "mimeType": "application/json",
-        "text": '{"changed":true}',
+        "text": '{"proxy":"$KV_PROXY"}',
     }
     assert entry["time"] == entry["timings"]["wait"] == 12.0
     assert entry["_kvTest"] == "t::x"

@@ -121,6 +121,12 @@ class HarOutput:
             self._remove_parts()
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        failed = self._recorder.failed if self._recorder is not None else None
+        if failed is not None:
+            terminalreporter.write_line(
+                f"kv-conformance: the HAR stopped recording ({failed}): it holds only the "
+                "exchanges written before that"
+            )
         if self._written is not None:
             terminalreporter.write_sep(
                 "-", f"HAR of the run's exchanges: {self.path} ({self._written} entries)"

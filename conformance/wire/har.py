@@ -43,6 +43,8 @@ class HarRecorder:
         self._lock = threading.Lock()
         self._file: IO[str] | None = part.open("a", encoding="utf-8")
         self.recorded = 0
+        # Why recording stopped early (a full disk, say): the run goes on without it.
+        self.failed: str | None = None
 
     def record(
         self, exchange: Exchange, redactor: Redactor, *, test: str, requirement: str = ""
@@ -54,14 +56,25 @@ class HarRecorder:
         with self._lock:
             if self._file is None:
                 return
-            self._file.write(line)
+            try:
+                self._file.write(line)
+            except OSError as error:
+                self.failed = error.strerror or str(error)
+                self._close()
+                return
             self.recorded += 1
 
     def close(self) -> None:
         with self._lock:
-            if self._file is not None:
+            self._close()
+
+    def _close(self) -> None:
+        if self._file is not None:
+            try:
                 self._file.close()
-                self._file = None
+            except OSError as error:  # what was still buffered could not be written
+                self.failed = self.failed or error.strerror or str(error)
+            self._file = None
 
 
 def har_entry(

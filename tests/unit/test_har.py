@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import harfile
+import pytest
 
 from conformance.wire.exchange import Exchange, Redactor
 from conformance.wire.har import MAX_BODY_BYTES, HarRecorder, har_entry, write_har
@@ -147,3 +148,12 @@ def test_an_entry_is_what_schemathesis_har_writer_makes_of_the_same_fields() -> 
         )
     theirs = json.loads(buffer.getvalue())["log"]["entries"][0]
     assert {name: value for name, value in ours.items() if not name.startswith("_")} == theirs
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_stops_the_recording_not_the_run() -> None:
+    recorder = HarRecorder(Path("/dev/full"))
+    for _ in range(100):  # more than the file's buffer holds
+        recorder.record(exchange(), REDACTOR, test="t")
+    recorder.close()
+    assert recorder.failed == "No space left on device"

@@ -128,6 +128,7 @@ class RequirementResult:
     verdict: Verdict
     reason: str
     tests: tuple[str, ...]  # node ids
+    exchanges: tuple[int, ...] = ()  # a failure's evidence: the run's exchange numbers
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,7 @@ def build_record(
             verdict=verdicts.by_requirement[requirement_id],
             reason=_reason(verdicts, requirement_id, tests.get(requirement_id, [])),
             tests=tuple(tests.get(requirement_id, [])),
+            exchanges=tuple(verdicts.exchanges.get(requirement_id, ())),
         )
         for requirement_id, requirement in verdicts.catalogue.items()
         if requirement_id in verdicts.by_requirement

@@ -10,9 +10,10 @@ the checks), and counts what the run sent.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from conformance.engine import preflight
@@ -29,7 +30,8 @@ from conformance.engine.namespace import Entry, RunNamespace
 from conformance.engine.preflight import Place
 from conformance.engine.requirements import Catalogue
 from conformance.wire.client import KVClient
-from conformance.wire.exchange import Exchange
+from conformance.wire.exchange import Exchange, Redactor
+from conformance.wire.har import HarRecorder
 from conformance.wire.network import Network
 
 Capability = Literal["prefix", "put"]
@@ -50,8 +52,25 @@ class EarlyEntry:
     written_at: float = field(default_factory=time.monotonic)
 
 
+@dataclass(frozen=True)
+class Numbering:
+    """The run's exchange numbers: ``first``, ``first + step``, ... (under pytest-xdist each
+    worker takes every ``step``-th number, so numbers stay unique across the run)."""
+
+    first: int = 1
+    step: int = 1
+
+
 class Target:
-    def __init__(self, settings: Settings, catalogue: Catalogue, marker: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        catalogue: Catalogue,
+        marker: str | None = None,
+        *,
+        har: HarRecorder | None = None,
+        numbering: Numbering = Numbering(),
+    ) -> None:
         self.settings = settings
         self.catalogue = catalogue
         # Every key this run touches contains the namespace's marker (under xdist, the one
@@ -75,10 +94,25 @@ class Target:
         self.latencies = Latencies()
         self.started = time.time()
         self.early: list[EarlyEntry] = []  # written at the start, read at the end (DUR-01)
+        # --kv-har: every exchange, with the part of the run that sent it (a test's node id
+        # and requirement, set by the plugin, or the run's own: preflight, sweep).
+        self.har = har
+        self.sender: tuple[str, str] = ("preflight", "")
+        self._numbering = numbering
+        self._connection_numbers = itertools.count(1)
+        self.redactor = Redactor({})  # every secret of the run, once the tokens are known
 
     @classmethod
-    def open(cls, settings: Settings, catalogue: Catalogue, marker: str | None = None) -> Target:
-        target = cls(settings, catalogue, marker)
+    def open(
+        cls,
+        settings: Settings,
+        catalogue: Catalogue,
+        marker: str | None = None,
+        *,
+        har: HarRecorder | None = None,
+        numbering: Numbering = Numbering(),
+    ) -> Target:
+        target = cls(settings, catalogue, marker, har=har, numbering=numbering)
         try:
             target._start()
         except BaseException:
@@ -93,6 +127,7 @@ class Target:
             ).start()
             self.base_url = self._embedded.url
             self.tokens = self._embedded.tokens
+        self.redactor = Redactor(self.network.secrets, tokens=self._secrets())
         self.clients = [self.client(index) for index in range(len(self.tokens[:2]))]
         times: list[float] = []
         for index in range(len(self.clients)):
@@ -152,11 +187,19 @@ class Target:
             kv_path=self.settings.kv_path,
             timeout=self.settings.timeout,
             token_variable=token_variable(index),
-            secrets={token: token_variable(i) for i, token in enumerate(self.tokens)},
+            secrets=self._secrets(),
             on_exchange=self.observe,
             budget=self.clock,
             network=self.network,
+            connection_numbers=self._next_connection,
         )
+
+    def _secrets(self) -> dict[str, str]:
+        return {token: token_variable(i) for i, token in enumerate(self.tokens)}
+
+    def _next_connection(self) -> int:
+        with self._lock:
+            return next(self._connection_numbers)
 
     def actor(self, index: int, evidence: Evidence | None = None) -> Actor:
         """Identity ``index`` over the run's own connection of that identity."""
@@ -166,15 +209,21 @@ class Target:
     def identities(self) -> int:
         return len(self.clients)
 
-    def observe(self, exchange: Exchange) -> None:
-        """Every request of the run (any thread): the count, the dependent chain, the
-        latency table of the answered ones, and the breaker."""
+    def observe(self, exchange: Exchange) -> Exchange:
+        """Every request of the run (any thread): its number, the count, the dependent
+        chain, the latency table of the answered ones, the breaker, and the HAR."""
         with self._lock:
             self.requests += 1
+            number = self._numbering.first + (self.requests - 1) * self._numbering.step
+        exchange = replace(exchange, number=number)
+        if self.har is not None:
+            test, requirement = self.sender
+            self.har.record(exchange, self.redactor, test=test, requirement=requirement)
         self.lanes.count_request()
         if exchange.status is not None:
             self.latencies.record(exchange.method, exchange.seconds)
         self.breaker.observe(exchange)
+        return exchange
 
     @property
     def connections(self) -> int:
@@ -245,6 +294,7 @@ class Target:
 
     def plant_early_entries(self) -> None:
         """Write a few entries per identity and route now; DUR-01 reads them at the end."""
+        self.sender = ("early entries (read by DUR-01)", "DUR-01")
         planned = [
             (index, prefix, number)
             for index in range(self.identities)
@@ -292,6 +342,7 @@ class Target:
     def finish(self) -> None:
         """The final sweep: what earlier sweeps could not delete is tried again."""
         self.clock.begin_cleanup()  # the cleanup may use the reserve
+        self.sender = ("final sweep", "")
         for _ in range(FINAL_SWEEP_ATTEMPTS):
             self.sweep()
             if not self.namespace.pending:

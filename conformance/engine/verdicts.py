@@ -5,6 +5,7 @@ Every module that names a verdict takes it from here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -29,6 +30,8 @@ NOT_MET: Final[frozenset[Verdict]] = GATING | {"warn"}
 # Unsupported: an optional feature is absent. Not applicable: the server never reached the
 # situation the requirement governs (SIZE-03 when oversize values are stored whole).
 MET: Final[frozenset[Verdict]] = frozenset({"pass", "unsupported", "not applicable"})
+# Verdicts drawn from evidence: their exchanges are listed (report rows, JSON summary).
+FAILED: Final[frozenset[Verdict]] = frozenset({"fail", "warn", "error"})
 # When a requirement has several tests, the worst outcome is its verdict.
 SEVERITY: Final[dict[Verdict, int]] = {
     "pass": 0,
@@ -55,8 +58,19 @@ class Verdicts:
     catalogue: Catalogue
     by_requirement: dict[str, Verdict] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    # The run's numbers (HAR ``_kvExchange``) of the exchanges behind each failure.
+    exchanges: dict[str, list[int]] = field(default_factory=dict)
 
-    def record(self, requirement_id: str, verdict: Verdict, reason: str = "") -> None:
+    def record(
+        self,
+        requirement_id: str,
+        verdict: Verdict,
+        reason: str = "",
+        exchanges: Sequence[int] = (),
+    ) -> None:
+        if verdict in FAILED and exchanges:
+            known = self.exchanges.setdefault(requirement_id, [])
+            known.extend(number for number in exchanges if number not in known)
         current = self.by_requirement.get(requirement_id)
         if current is None or SEVERITY[verdict] > SEVERITY[current]:
             self.by_requirement[requirement_id] = verdict

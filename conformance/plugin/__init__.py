@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from conformance.plugin.har import HarOutput
 from conformance.plugin.markers import MARKER, requirement_id
 from conformance.plugin.options import add_options
 from conformance.plugin.parallel import is_controller, is_worker, shared_seed
@@ -41,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # Now: pytest-html asks for its table's columns when the session starts.
         report = HtmlReport(lambda: _record(config), lambda: config.stash.get(STOPPED, None))
         config.pluginmanager.register(report, "kv-conformance-html")
+    HarOutput.register(config)  # before the controller's run: it may stop the run
     if is_worker(config) and config.option.kv_seed is None:
         config.option.kv_seed = shared_seed(config)
     if is_controller(config):

@@ -162,6 +162,13 @@ OPTIONS: tuple[Option, ...] = (
         "(tokens redacted), seed, timings",
     ),
     Option(
+        "--kv-har",
+        dest="kv_har",
+        metavar="PATH",
+        help="write every request and answer of the run as HAR 1.2 (tokens redacted), for "
+        "browsers' developer tools; failures in the HTML report link to their exchanges",
+    ),
+    Option(
         "--kv-hold",
         dest="kv_hold",
         type=float,

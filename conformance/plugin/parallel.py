@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from conformance.plugin.judging import Judged
 
 JUDGED = "kv_judged"  # user property carrying a test's verdicts from worker to controller
+EXCHANGES = "kv_exchanges"  # user property: the numbers of a failure's exchanges
 FACTS = "kv_facts"  # workeroutput key carrying a worker's RunFacts
 _SUITE = Path(__file__).resolve().parent.parent / "suite"
 SEED = "kv_seed"  # workerinput key: the seed every worker uses
@@ -76,13 +77,14 @@ def encode_judged(judged: list[Judged]) -> str:
 
 class Controller:
     """The controller's side: the seed and a run marker handed to every worker, the markers
-    announced (to ``on_start``, if given) before the first test starts, verdicts from reports (to
-    ``on_judged``, with the test's node id), facts from finished workers."""
+    announced (to ``on_start``, if given) before the first test starts, verdicts from reports
+    (to ``on_judged``, with the test's node id and its failure's exchanges), facts from
+    finished workers."""
 
     def __init__(
         self,
         seed: int,
-        on_judged: Callable[[list[Judged], str], None],
+        on_judged: Callable[[list[Judged], str, list[int]], None],
         on_start: Callable[[dict[str, str]], None] | None,
     ) -> None:
         self.seed = seed
@@ -127,4 +129,5 @@ class Controller:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
         if JUDGED in properties:
-            self._on_judged(json.loads(str(properties[JUDGED])), report.nodeid)
+            exchanges = json.loads(str(properties.get(EXCHANGES, "[]")))
+            self._on_judged(json.loads(str(properties[JUDGED])), report.nodeid, exchanges)

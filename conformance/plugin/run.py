@@ -8,9 +8,10 @@ collects no check never imports this module, and none of these hooks run in it.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,16 @@ from hypothesis.configuration import set_hypothesis_home_dir
 
 from conformance.engine.clock import catch_interrupts
 from conformance.engine.config import ConfigError, Settings
+from conformance.engine.failures import RequirementFailure
 from conformance.engine.record import RunFacts, RunRecord, build_record, suite_properties
 from conformance.engine.requirements import Catalogue
 from conformance.engine.target import Target
-from conformance.engine.verdicts import Verdicts
-from conformance.plugin.judging import Judge, Judged, note
+from conformance.engine.verdicts import FAILED, Verdicts
+from conformance.plugin.har import HAR_OUTPUT, evidence_extras, worker_numbering
+from conformance.plugin.judging import Judge, Judged, find, note
 from conformance.plugin.markers import requirement_id
 from conformance.plugin.parallel import (
+    EXCHANGES,
     FACTS,
     JUDGED,
     Controller,
@@ -38,6 +42,7 @@ from conformance.plugin.started import session_start
 from conformance.plugin.stopped import EXIT_CONFIGURATION, stop_for_configuration
 from conformance.report.summary import write_summary
 from conformance.report.terminal import closing_lines, opening_line, verdict_lines
+from conformance.wire.exchange import Exchange
 from conformance.wire.network import Network
 
 NAME = "kv-conformance-run"
@@ -132,8 +137,15 @@ class KVRun:
         if self.config.option.collectonly:
             return  # nothing to check, so no server to start or reach
         self.not_selected = self._not_selected(session.items)
+        har = self.config.stash.get(HAR_OUTPUT, None)
         try:
-            self.target = Target.open(self.settings, self.catalogue, shared_marker(self.config))
+            self.target = Target.open(
+                self.settings,
+                self.catalogue,
+                shared_marker(self.config),
+                har=har.recorder() if har is not None else None,
+                numbering=worker_numbering(self.config),
+            )
         except ConfigError as error:
             stop_for_configuration(self.config, str(error))
         self._restore_interrupts = catch_interrupts(self.target.clock)
@@ -180,6 +192,12 @@ class KVRun:
 
     # -- judging ----------------------------------------------------------------------------
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """What the HAR names as the sender of the requests from now on (``_kvTest``)."""
+        if self.target is not None:
+            self.target.sender = (item.nodeid, requirement_id(item) or "")
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
@@ -191,23 +209,38 @@ class KVRun:
         note(item, report, "requirement", own)
         note(item, report, "level", self.catalogue[own].level)
         note(item, report, "seed", str(self.settings.seed))
-        judged = self._judged(item, report, call, own)
-        self.add(judged, item.nodeid)
+        judged, evidence = self._judged(item, report, call, own)
+        numbers = [step.number for step in evidence if step.number]
+        self.add(judged, item.nodeid, numbers)
         note(item, report, "verdict", judged[0][1])
+        if any(verdict in FAILED for _, verdict, _ in judged):
+            self._link_exchanges(report, evidence)
         if is_worker(self.config):
             report.user_properties.append((JUDGED, encode_judged(judged)))
+            if numbers:
+                report.user_properties.append((EXCHANGES, json.dumps(numbers)))
         self.judge.mark_known(item, report, judged)
         return report
 
-    def add(self, judged: list[Judged], nodeid: str) -> None:
-        """The verdicts of one test (of this process, or of an xdist worker's)."""
+    def add(self, judged: list[Judged], nodeid: str, exchanges: Sequence[int] = ()) -> None:
+        """The verdicts of one test (of this process, or of an xdist worker's), and the
+        numbers of the exchanges behind its failure."""
         for judged_id, verdict, reason in judged:
-            self.verdicts.record(judged_id, verdict, reason)
+            self.verdicts.record(judged_id, verdict, reason, exchanges)
         self.tests.setdefault(judged[0][0], []).append(nodeid)
+
+    def _link_exchanges(self, report: pytest.TestReport, evidence: list[Exchange]) -> None:
+        """The failure's exchanges by number in its report row (pytest-html extras), and
+        with --kv-har the link to the file they are in."""
+        har = self.config.stash.get(HAR_OUTPUT, None)
+        extras = evidence_extras(evidence, har.link() if har is not None else None)
+        if extras:
+            report.extras = [*getattr(report, "extras", []), *extras]  # type: ignore[attr-defined]
 
     def _judged(
         self, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None], own: str
-    ) -> list[Judged]:
+    ) -> tuple[list[Judged], list[Exchange]]:
+        """The verdicts, and the exchanges that are the evidence of a failure among them."""
         if self.target is not None and self.target.clock.interrupted:
             # Ctrl-C came during this check, and Python dropped the KeyboardInterrupt where
             # it was raised: what the check made of it is no verdict. Stop after it.
@@ -215,12 +248,15 @@ class KVRun:
             reason = "interrupted before it finished"
             report.outcome = "skipped"
             report.longrepr = (str(item.path), item.location[1] or 0, f"not tested: {reason}")
-            return [(own, "not tested", reason)]
+            return [(own, "not tested", reason)], []
         judged = self.judge.judge(item, report, call, own)
+        failure = find(call.excinfo.value, RequirementFailure) if call.excinfo else None
+        evidence = list(failure.steps) if failure is not None else []
         stopped = self.target.breaker.take_failure() if self.target is not None else None
         if stopped is not None:
             judged = self.judge.stopped_checks(item, report, judged, stopped)
-        return judged
+            evidence += [step for step in stopped.steps if step not in evidence]
+        return judged, evidence
 
     # -- the end ----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from conformance import __version__
 from conformance.engine.record import RunRecord
-from conformance.engine.verdicts import ERROR
+from conformance.engine.verdicts import ERROR, FAILED
 
 
 def as_json(record: RunRecord) -> dict[str, Any]:
@@ -57,6 +57,8 @@ def as_json(record: RunRecord) -> dict[str, Any]:
                 "verdict": entry.verdict,
                 "reason": entry.reason,
                 "tests": list(entry.tests),
+                # A failure's exchanges, by the numbers the HAR (--kv-har) gives them.
+                **({"exchanges": list(entry.exchanges)} if entry.verdict in FAILED else {}),
             }
             for entry in record.requirements
         ],

@@ -55,15 +55,18 @@ class KVError(Exception):
 class _Lane:
     """One thread's keep-alive connection (per origin) and the watchdog of its request."""
 
-    def __init__(self, name: str, network: Network) -> None:
+    def __init__(
+        self, name: str, network: Network, numbers: Callable[[], int] | None = None
+    ) -> None:
         self.watchdog = Watchdog(name)
-        self.connections = Connections(self.watchdog, network)
+        self.connections = Connections(self.watchdog, network, numbers)
         # The last exchange and the number of the connection it went over: the one before
         # the next exchange if that goes over the same connection.
         self.last: tuple[int, Exchange] | None = None
 
     def follows(self, connection: int, exchange: Exchange) -> Exchange:
         """``exchange``, sent over ``connection``, with the exchange before it there."""
+        exchange = replace(exchange, connection=connection)
         if connection and self.last is not None and self.last[0] == connection:
             exchange = replace(exchange, previous=replace(self.last[1], previous=None))
         self.last = (connection, exchange) if connection else None
@@ -87,9 +90,10 @@ class KVClient:
         timeout: float = DEFAULT_TIMEOUT,
         token_variable: str = "KV_TOKEN",
         secrets: Mapping[str, str] | None = None,
-        on_exchange: Callable[[Exchange], None] | None = None,
+        on_exchange: Callable[[Exchange], Exchange | None] | None = None,
         budget: Budget | None = None,
         network: Network | None = None,
+        connection_numbers: Callable[[], int] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         # "/" (the routes at the root of the host) becomes "": URLs are kv_root + "/" + key.
@@ -101,7 +105,10 @@ class KVClient:
         self.redactor = Redactor(
             self.network.secrets, tokens={token: token_variable, **(secrets or {})}
         )
+        # Sees every exchange; what it returns (the exchange numbered, say) is what the
+        # caller gets.
         self._on_exchange = on_exchange
+        self._connection_numbers = connection_numbers  # the run's numbering of connections
         self._budget = budget  # the run's clock (--max-duration), if any
         self._local = threading.local()  # this thread's _Lane
         self._lanes: list[_Lane] = []  # every thread's, to close
@@ -177,12 +184,15 @@ class KVClient:
         sent.update(headers or {})
         target = url or self.url(key, prefix)
         started = time.perf_counter()
-        request = self.redactor.request(method, target, sent, body, self._route(target))
+        request = replace(
+            self.redactor.request(method, target, sent, body, self._route(target)),
+            started_at=time.time(),
+        )
         exchange = self._exchange(
             request, method=method, target=target, headers=sent, body=body, started=started
         )
         if self._on_exchange is not None:
-            self._on_exchange(exchange)
+            exchange = self._on_exchange(exchange) or exchange
         return exchange
 
     def _exchange(
@@ -284,7 +294,9 @@ class KVClient:
     def _lane(self) -> _Lane:
         lane: _Lane | None = getattr(self._local, "lane", None)
         if lane is None:
-            lane = self._local.lane = _Lane(f"kv-watchdog-{threading.get_ident()}", self.network)
+            lane = self._local.lane = _Lane(
+                f"kv-watchdog-{threading.get_ident()}", self.network, self._connection_numbers
+            )
             with self._lock:
                 self._lanes.append(lane)
         return lane

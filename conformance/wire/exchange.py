@@ -50,6 +50,12 @@ class Exchange:
     # The answer first received for this request on a kept-alive connection, which the same
     # request sent again on a fresh connection showed to belong to another request.
     misread: Exchange | None = None
+    # The run's number for this exchange (``_kvExchange`` in the HAR; 0: not counted), the
+    # run's number of the connection it went over (0: none opened), and when it was sent
+    # (seconds since the epoch).
+    number: int = 0
+    connection: int = 0
+    started_at: float = 0.0
 
     @property
     def content_type(self) -> str | None:

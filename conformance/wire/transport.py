@@ -21,6 +21,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -148,12 +149,21 @@ class Connections:
     options and the environment); nothing else does: no .netrc.
     """
 
-    def __init__(self, watchdog: Watchdog, network: Network) -> None:
+    def __init__(
+        self, watchdog: Watchdog, network: Network, numbers: Callable[[], int] | None = None
+    ) -> None:
         self._watchdog = watchdog
         self._network = network
         self._open: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
         self._numbers: dict[tuple[str, str, int], int] = {}  # the open connections' numbers
         self._opened = 0
+        # Where a new connection's number comes from (the run's, so that numbers are unique
+        # across threads and clients); default: this transport's own count.
+        self._next_number = numbers or self._count
+
+    def _count(self) -> int:
+        self._opened += 1
+        return self._opened
 
     def send(
         self,
@@ -183,8 +193,7 @@ class Connections:
             try:
                 connection = self._connection(origin, proxy, timeout)
                 if connection.sock is None:  # new, or closed by the server after an answer
-                    self._opened += 1
-                    self._numbers[origin] = self._opened
+                    self._numbers[origin] = self._next_number()
                     connection.connect()
                 number = self._numbers[origin]
                 connection.sock.settimeout(timeout)

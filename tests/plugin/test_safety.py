@@ -83,6 +83,7 @@ def test_interrupted_run_removes_its_keys_and_marks_its_report(
                 "--html=report.html",
                 "--self-contained-html",
                 "--kv-hold=120",  # DUR-01 would wait long: the interrupt comes first
+                "--kv-har=run.har",
             ],
             cwd=tmp_path,
             stdout=subprocess.PIPE,
@@ -103,6 +104,9 @@ def test_interrupted_run_removes_its_keys_and_marks_its_report(
     assert summary["incomplete_reason"] == "interrupted before every check had run"
     assert "Incomplete run:" in (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Incomplete run: interrupted before every check had run." in output
+    # The HAR of what was sent, every request the summary counted.
+    har = json.loads((tmp_path / "run.har").read_text(encoding="utf-8"))
+    assert len(har["log"]["entries"]) == summary["traffic"]["requests"] > 0
     for token in TOKENS:
         assert token not in output
 

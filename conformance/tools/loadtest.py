@@ -41,7 +41,6 @@ from typing import Any
 import gevent  # type: ignore[import-untyped]  # no stubs; Locust's own dependency
 from locust import User, constant, events, task
 from locust.env import Environment
-from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
 from conformance.engine.concurrency import body_for, read_value
@@ -138,7 +137,9 @@ class KVUser(User):
     def on_start(self) -> None:
         state: ProfileState = getattr(self.environment, STATE)
         if state.failed:
-            raise StopUser
+            # Ends this user quietly before it sends anything (Locust logs a traceback for
+            # StopUser raised here, but not for GreenletExit, how it kills users itself).
+            raise gevent.GreenletExit
         number = next(self._numbers)
         identity = number % 2
         host = (self.host or "").rstrip("/")

@@ -105,11 +105,13 @@ def _check_host_given_late(environment: Environment, **_: Any) -> None:
     state: ProfileState | None = getattr(environment, STATE, None)
     if state is None or isinstance(environment.runner, WorkerRunner):
         return
-    if state.checked_host == (environment.host or "").rstrip("/") and state.checked_host:
+    if state.checked_host and state.checked_host == (environment.host or "").rstrip("/"):
         return
     try:
         _check(environment, state)
-        state.failed = False
+        if state.failed:  # a host corrected in the web UI after a failed one
+            state.failed = False
+            environment.process_exit_code = None
     except ConfigError as error:
         logging.error("%s: %s", PROGRAM, error)
         state.failed = True

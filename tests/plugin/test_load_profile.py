@@ -6,7 +6,6 @@ away mid-run, reported as missing answers, not as broken invariants."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -111,7 +110,7 @@ def test_server_gone_mid_run_is_no_answer_not_a_broken_invariant(tmp_path: Path)
     server = ReferenceServer(TOKENS, store=store).start()
     try:
         process = subprocess.Popen(
-            locust_command(server.url, run_time="30s"),
+            locust_command(server.url, run_time="10s"),
             env={**os.environ, "KV_TOKENS": ",".join(TOKENS)},
             cwd=tmp_path,
             stdout=subprocess.PIPE,
@@ -124,8 +123,9 @@ def test_server_gone_mid_run_is_no_answer_not_a_broken_invariant(tmp_path: Path)
             time.sleep(0.05)
         assert store.snapshot(), "no user wrote anything"
     finally:
-        server.stop()
-    process.send_signal(signal.SIGTERM)  # Locust stops the users and prints its summary
+        server.stop()  # the users have most of their 10 s still to run
+    # Ended by --run-time, not by a signal: Locust sets its exit status on SIGTERM before its
+    # users stop, so the failures of their last requests and cleanup would not count.
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 1, output[-2000:]
     assert "NoAnswer('no answer (connection " in output  # refused, or reset as it closed

@@ -6,7 +6,6 @@ start the server on port 0 and read where it is.
 
 from __future__ import annotations
 
-import argparse
 import errno
 import os
 import signal
@@ -18,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from conformance.reference.arguments import Parser, UsageError, milliseconds, port
 from conformance.reference.faults import Faults
 from conformance.reference.identities import parse_token_specs
 from conformance.reference.server import Latency, ReferenceServer
@@ -26,8 +26,8 @@ from conformance.reference.service import KV_PATH
 PORT_WAIT_SECONDS = 30.0  # --wait-for-port
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> Parser:
+    parser = Parser(
         prog="python -m conformance.reference",
         description=(
             "Serve the Mattermost Apps KV API as the upstream plugin does, at "
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     parser.add_argument(
-        "--port", type=int, default=0, help="port to bind; 0 picks a free one (default 0)"
+        "--port", type=port, default=0, help="port to bind; 0 picks a free one (default 0)"
     )
     parser.add_argument(
         "--token",
@@ -96,14 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--latency-ms",
-        type=float,
+        type=milliseconds,
         default=0.0,
         metavar="MS",
         help="hold every answer MS milliseconds, to rehearse a server across a network (default 0)",
     )
     parser.add_argument(
         "--jitter-ms",
-        type=float,
+        type=milliseconds,
         default=0.0,
         metavar="MS",
         help="with --latency-ms: add up to MS milliseconds more to each answer, drawn from a "
@@ -127,8 +127,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give at least one --token, e.g. --token A --token B")
     if not args.kv_path.startswith("/"):
         parser.error(f"--kv-path must start with /, not {args.kv_path!r}")
-    if args.latency_ms < 0 or args.jitter_ms < 0:
-        parser.error("--latency-ms and --jitter-ms cannot be negative")
     latency = (
         Latency(args.latency_ms / 1000, args.jitter_ms / 1000)
         if args.latency_ms or args.jitter_ms
@@ -159,17 +157,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def ready(url: str) -> None:
         if args.pid_file:
-            Path(args.pid_file).write_text(f"{os.getpid()}\n", encoding="utf-8")
+            try:
+                Path(args.pid_file).write_text(f"{os.getpid()}\n", encoding="utf-8")
+            except OSError as error:
+                raise UsageError(
+                    f"cannot write --pid-file {args.pid_file} ({error.strerror}): give a path "
+                    "in a directory that exists and is writable"
+                ) from None
         print(url, flush=True)
 
     try:
         _serve(server, ready, PORT_WAIT_SECONDS if args.wait_for_port else 0.0)
+    except UsageError as error:
+        parser.error(str(error))
     except OSError as error:
-        print(f"cannot serve on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
-        return 2
+        parser.error(_cannot_serve(args.host, args.port, error))
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _cannot_serve(host: str, port: int, error: OSError) -> str:
+    where = f"cannot serve on {host}:{port} ({error.strerror or error})"
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"{where}: another process holds the port; choose another --port, or 0 for a free one"
+        )
+    if error.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+        return f"{where}: give --host an address of this machine and a --port it may bind"
+    return f"{where}: give --host an address of this machine, e.g. 127.0.0.1"
 
 
 def _serve(server: ReferenceServer, ready: Callable[[str], None], wait: float) -> None:

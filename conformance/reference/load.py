@@ -8,10 +8,10 @@ what that client last wrote. Prints throughput and latency percentiles.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import random
+import sqlite3
 import threading
 import time
 import uuid
@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from conformance.reference.arguments import Parser, UsageError, positive_int
 from conformance.reference.server import ReferenceServer
 from conformance.reference.service import KV_PATH
 from conformance.stats import percentile
@@ -94,9 +95,12 @@ def run_load(
                 errors.append(f"{key}: {type(error).__name__}: {error}")
                 connection.close()
             latencies.append(time.perf_counter() - started)
-        for key in keys:  # leave nothing behind
-            connection.request("DELETE", f"{split.path}{KV_PATH}/{key}", headers=headers)
-            _read(connection)
+        try:
+            for key in keys:  # leave nothing behind
+                connection.request("DELETE", f"{split.path}{KV_PATH}/{key}", headers=headers)
+                _read(connection)
+        except (OSError, http.client.HTTPException) as error:
+            errors.append(f"cleanup: {type(error).__name__}: {error}")
         connection.close()
         with lock:
             result.operations += operations
@@ -119,26 +123,69 @@ def _read(connection: http.client.HTTPConnection) -> tuple[int, bytes]:
     return response.status, response.read()
 
 
+def check_server(base_url: str, token: str) -> None:
+    """One read before the load: raises ``UsageError`` if no server answers at ``base_url`` or
+    it refuses the token (else every operation of every client would fail the same way)."""
+    split = urlsplit(base_url)
+    if split.scheme != "http" or not split.hostname:
+        raise UsageError(f"--url must be an http:// URL (no TLS here), not {base_url!r}")
+    try:
+        split.port  # noqa: B018 - raises for a port that is no number or out of range
+        connection = http.client.HTTPConnection(split.netloc, timeout=10)
+        connection.request(
+            "GET", f"{split.path}{KV_PATH}/load-check", headers={"Authorization": f"Bearer {token}"}
+        )
+        status, body = _read(connection)
+        connection.close()
+    except ValueError:
+        raise UsageError(f"--url has a bad port: {base_url!r}") from None
+    except (OSError, http.client.HTTPException) as error:
+        raise UsageError(
+            f"no answer from {base_url} ({getattr(error, 'strerror', None) or error}): start "
+            "the server or correct --url"
+        ) from None
+    if status in (401, 403):
+        reason = body.decode("utf-8", "replace").strip()[:160]
+        raise UsageError(
+            f"the server rejected --token ({status}: {reason!r}): give a token it takes"
+        )
+    if status == 404:
+        raise UsageError(f"{base_url}{KV_PATH} answered 404: is this a KV server? check --url")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m conformance.reference.load", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--url", help="base URL of a running server (default: start one)")
     parser.add_argument("--token", default="load-token", help="token to send (default %(default)s)")
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--operations", type=int, default=2000, help="per client")
+    parser.add_argument("--clients", type=positive_int, default=50)
+    parser.add_argument("--operations", type=positive_int, default=2000, help="per client")
     parser.add_argument("--store", default="memory", help="store of the started server")
     args = parser.parse_args(argv)
-    if args.url:
-        result = run_load(args.url, args.token, clients=args.clients, operations=args.operations)
-    else:
-        with ReferenceServer([args.token], store=args.store) as server:
+    try:
+        if args.url:
+            check_server(args.url, args.token)
             result = run_load(
-                server.url, args.token, clients=args.clients, operations=args.operations
+                args.url, args.token, clients=args.clients, operations=args.operations
             )
+        else:
+            with ReferenceServer([args.token], store=args.store) as server:
+                result = run_load(
+                    server.url, args.token, clients=args.clients, operations=args.operations
+                )
+    except UsageError as error:
+        parser.error(str(error))
+    except ValueError as error:  # a --token or --store of no known form
+        parser.error(str(error))
+    except (OSError, sqlite3.Error) as error:
+        parser.error(
+            f"cannot open --store {args.store} ({error}): give a path in a directory that "
+            "exists and is writable"
+        )
     print(result.summary())
-    for error in result.errors[:20]:
-        print("  ", error)
+    for problem in result.errors[:20]:
+        print("  ", problem)
     return 1 if result.errors else 0
 
 

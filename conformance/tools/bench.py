@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import requests
 
 from conformance.engine.embedded import spawn_reference
+from conformance.reference.arguments import Parser, UsageError, milliseconds, positive_int
 from conformance.reference.load import run_load
 from conformance.reference.service import KV_PATH
 from conformance.stats import percentile
@@ -112,6 +113,12 @@ def one_round(extra: Sequence[str], latency_ms: float = 0.0, faults: Sequence[st
                 check=False,
             )
             wall = time.perf_counter() - started
+            if not summary.exists():  # the suite stopped before any check: bad arguments
+                said = (result.stderr.strip() or result.stdout.strip()).splitlines()
+                raise UsageError(
+                    f"the suite run ended with exit status {result.returncode} and no summary"
+                    f" ({said[-1] if said else 'nothing said'}); check the arguments after --"
+                )
             data = json.loads(summary.read_text(encoding="utf-8"))
             methods = Counter(
                 {method: stats["count"] for method, stats in data["latency_ms"].items()}
@@ -277,28 +284,35 @@ def report_rounds(rounds: list[Round]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m conformance.tools.bench", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("--rounds", type=int, default=5, help="suite runs (default 5)")
+    parser = Parser(prog="python -m conformance.tools.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=positive_int, default=5, help="suite runs (default 5)")
     parser.add_argument(
-        "--operations", type=int, default=1000, help="per client in a throughput run"
+        "--operations", type=positive_int, default=1000, help="per client in a throughput run"
     )
     parser.add_argument(
-        "--throughput-rounds", type=int, default=3, help="throughput runs per client count"
+        "--throughput-rounds",
+        type=positive_int,
+        default=3,
+        help="throughput runs per client count",
     )
     parser.add_argument(
-        "--plugin-runs", type=int, default=10, help="one-test pytest runs, with and without"
+        "--plugin-runs",
+        type=positive_int,
+        default=10,
+        help="one-test pytest runs, with and without",
     )
     parser.add_argument(
         "--latency-ms",
-        type=lambda text: [float(part) for part in text.split(",")],
+        type=lambda text: [milliseconds(part) for part in text.split(",")],
         default=[0.0, 50.0],
         metavar="MS[,MS...]",
         help="the reference server's --latency-ms for the suite runs (default 0,50)",
     )
     parser.add_argument(
-        "--remote-rounds", type=int, default=1, help="suite runs per latency above 0 (default 1)"
+        "--remote-rounds",
+        type=positive_int,
+        default=1,
+        help="suite runs per latency above 0 (default 1)",
     )
     parser.add_argument(
         "--no-hang", dest="hang", action="store_false", help="skip the hanging-server run"
@@ -307,6 +321,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "suite_args", nargs="*", help="more arguments for the suite runs (after --)"
     )
     args = parser.parse_args(argv)
+    try:
+        return _bench(args)
+    except UsageError as error:
+        parser.error(str(error))
+
+
+def _bench(args: argparse.Namespace) -> int:
     print(f"kv-conformance benchmark on {os.cpu_count()} CPUs; {args.rounds} rounds")
     print("The plugin in a pytest run without conformance checks:")
     print(plugin_cost(args.plugin_runs))

@@ -1,8 +1,8 @@
 """A Locust load profile: sustained mixed traffic with the suite's client, and the suite's
 invariants checked online.
 
-    KV_TOKENS=TOKEN_A,TOKEN_B locust -f conformance/tools/loadtest.py --host URL \\
-        --headless --users 50 --spawn-rate 10 --run-time 60s
+    KV_TOKENS=TOKEN_A,TOKEN_B locust -f "$(python -m conformance.loadtest --print-path)" \\
+        --host URL --headless --users 50 --spawn-rate 10 --run-time 60s
 
 Each simulated user acts as one of the two identities (alternately), keeps 8 keys of its own
 (all carrying a marker unique to the user, ``kvc-load-<hex>``) and sets, reads and deletes
@@ -12,34 +12,122 @@ them. Two invariants are checked on every read and reported as Locust failures:
   (each key has one writer, so nothing else may change it);
 - no cross-identity read: the other identity reading one of these keys finds it absent.
 
+Before any user starts, a preflight (``loadsetup.py``) sets, reads and deletes one marked key
+per identity: a configuration that cannot work (no ``--host``, ``KV_TOKENS`` missing, nothing
+listening, not a KV API, a rejected token, ...) ends Locust there with one sentence and exit
+status 2. During the run, a request that got no answer is a ``NoAnswer`` failure and an error
+status an ``ErrorAnswer``; only a read the contract forbids is an ``InvariantViolation``.
 Locust exits with status 1 when any request failed. When a user stops it deletes its keys.
-``KV_PATH`` changes the KV routes' path (default as upstream). The server is reached as by the
-suite: the proxy variables (``HTTPS_PROXY``, ``NO_PROXY``, ...; ``KV_PROXY`` overrides them)
-and the CA variables (``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``; ``KV_CA_BUNDLE`` for its CAs
-only) are honoured.
+
+``KV_PATH`` changes the KV routes' path (default as upstream), ``KV_TIMEOUT`` the per-request
+limit (default 10 s). The server is reached as by the suite: the proxy variables
+(``HTTPS_PROXY``, ``NO_PROXY``, ...; ``KV_PROXY`` overrides them), the CA variables
+(``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``; ``KV_CA_BUNDLE`` for its CAs only),
+``KV_INSECURE=1`` (no certificate verification) and ``KV_CLIENT_CERT``/``KV_CLIENT_KEY``.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import random
+import re
 import secrets
+import sys
+from dataclasses import dataclass
 from typing import Any
 
+import gevent  # type: ignore[import-untyped]  # no stubs; Locust's own dependency
 from locust import User, constant, events, task
+from locust.env import Environment
+from locust.runners import WorkerRunner
 
 from conformance.engine.concurrency import body_for, read_value
-from conformance.wire.client import DEFAULT_KV_PATH, KVClient
+from conformance.engine.config import ConfigError
+from conformance.tools.loadsetup import LoadConfig, check_host, run_preflight
+from conformance.wire.client import KVClient
 from conformance.wire.exchange import Exchange
-from conformance.wire.network import Network, NetworkOptions
 
 KEYS_PER_USER = 8
 ABSENT = None
+STATE = "kv_load_profile"  # the attribute of Locust's Environment holding the ProfileState
+PROGRAM = "kv-conformance load profile"
+_KEY = re.compile(r"kvc-load-[0-9a-f]{8}-[0-9]+(?:\.[0-9]+)?")  # a key, or a value written
 
 
 class InvariantViolation(Exception):
     """A read the KV contract does not allow."""
+
+
+class NoAnswer(Exception):
+    """A request that got no answer (refused, reset, timed out): the transport, not the KV
+    contract."""
+
+
+class ErrorAnswer(Exception):
+    """A request answered with an error status."""
+
+
+@dataclass
+class ProfileState:
+    """What the users of one Locust process share; set once the configuration is read."""
+
+    config: LoadConfig
+    checked_host: str | None = None  # the host the preflight passed on
+    failed: bool = False  # a preflight failed during the run of a web UI: users do not start
+
+
+def _read_configuration(environment: Environment, **_: Any) -> None:
+    """Before anything starts: the configuration, and the preflight if the host is known (a
+    worker gets the host from the master, which has checked it)."""
+    try:
+        state = ProfileState(LoadConfig.from_environ(os.environ))
+        setattr(environment, STATE, state)
+        if isinstance(environment.runner, WorkerRunner):
+            return  # the master sends its --stop-timeout with the users
+        if not environment.stop_timeout:
+            # Killed in the middle of a request, a user could leave a set behind: sent, its
+            # connection dropped, applied by the server after the user's cleanup delete. So
+            # unless --stop-timeout says otherwise, each user ends its request, then cleans up.
+            environment.stop_timeout = 2 * state.config.timeout + 5
+        headless = bool(getattr(environment.parsed_options, "headless", False))
+        if environment.host or headless:
+            _check(environment, state)
+    except ConfigError as error:
+        print(f"{PROGRAM}: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+def _check_host_given_late(environment: Environment, **_: Any) -> None:
+    """A host entered in the web UI: checked before its users start; on failure the run is
+    stopped at once and Locust will exit with status 2."""
+    state: ProfileState | None = getattr(environment, STATE, None)
+    if state is None or isinstance(environment.runner, WorkerRunner):
+        return
+    if state.checked_host and state.checked_host == (environment.host or "").rstrip("/"):
+        return
+    try:
+        _check(environment, state)
+        if state.failed:  # a host corrected in the web UI after a failed one
+            state.failed = False
+            environment.process_exit_code = None
+    except ConfigError as error:
+        logging.error("%s: %s", PROGRAM, error)
+        state.failed = True
+        environment.process_exit_code = 2
+        if environment.runner is not None:
+            gevent.spawn(environment.runner.stop)
+
+
+def _check(environment: Environment, state: ProfileState) -> None:
+    host = check_host(environment.host)
+    run_preflight(state.config, host)
+    state.checked_host = host
+
+
+events.init.add_listener(_read_configuration)  # type: ignore[no-untyped-call]
+events.test_start.add_listener(_check_host_given_late)  # type: ignore[no-untyped-call]
 
 
 class KVUser(User):
@@ -49,28 +137,16 @@ class KVUser(User):
     _numbers = itertools.count()
 
     def on_start(self) -> None:
-        tokens = [t.strip() for t in os.environ.get("KV_TOKENS", "").split(",") if t.strip()]
-        if len(tokens) != 2:
-            raise SystemExit("set KV_TOKENS=TOKEN_A,TOKEN_B: tokens of two different users")
+        state: ProfileState = getattr(self.environment, STATE)
+        if state.failed:
+            # Ends this user quietly before it sends anything (Locust logs a traceback for
+            # StopUser raised here, but not for GreenletExit, how it kills users itself).
+            raise gevent.GreenletExit
         number = next(self._numbers)
-        mine, other = tokens[number % 2], tokens[(number + 1) % 2]
-        kv_path = os.environ.get("KV_PATH", DEFAULT_KV_PATH)
-        secrets_shown = {tokens[0]: "KV_TOKEN", tokens[1]: "KV_TOKEN_B"}
-        host = self.host or ""
-        network = Network(
-            NetworkOptions.from_sources(
-                ca_bundle=os.environ.get("KV_CA_BUNDLE"),
-                insecure=False,
-                client_cert=None,
-                client_key=None,
-                proxy=os.environ.get("KV_PROXY"),
-                environ=os.environ,
-            )
-        )
-        self.client, self.other = (
-            KVClient(host, token, kv_path=kv_path, secrets=secrets_shown, network=network)
-            for token in (mine, other)
-        )
+        identity = number % 2
+        host = (self.host or "").rstrip("/")
+        self.client: KVClient = state.config.client(host, identity)
+        self.other: KVClient = state.config.client(host, 1 - identity)
         marker = f"kvc-load-{secrets.token_hex(4)}"
         self.keys = [f"{marker}-{n}" for n in range(KEYS_PER_USER)]
         self.model: dict[str, str | None] = dict.fromkeys(self.keys, ABSENT)
@@ -78,6 +154,8 @@ class KVUser(User):
         self.writes = itertools.count()
 
     def on_stop(self) -> None:
+        if not hasattr(self, "keys"):  # stopped before it started
+            return
         for key in self.keys:
             self._send(self.client, "DELETE", key, name="cleanup")
         self.client.close()
@@ -128,19 +206,23 @@ class KVUser(User):
         self, client: KVClient, method: str, key: str, *, name: str, body: bytes | None = None
     ) -> Exchange:
         exchange = client.send(method, key, body=body)
-        failed = exchange.status is None or exchange.status >= 500
-        if exchange.status is not None and exchange.status >= 400 and method != "DELETE":
-            failed = True
-        problem = f"{exchange.summary()}: {exchange.curl()}" if failed else None
+        problem: Exception | None = None
+        # Without the user's key, so that Locust counts one row per kind of failure, not one
+        # per key: a server that goes away fails every user's requests alike.
+        said = _KEY.sub("{key}", f"{exchange.summary()}: {exchange.curl()}")
+        if exchange.status is None:
+            problem = NoAnswer(said)
+        elif exchange.status >= 500 or (exchange.status >= 400 and method != "DELETE"):
+            problem = ErrorAnswer(said)
         self._report(method, name, problem, exchange)
         return exchange
 
     def _violation(self, name: str, exchange: Exchange, what: str) -> None:
-        self._report("CHECK", name, f"{what}; {exchange.curl()}")
+        self._report("CHECK", name, InvariantViolation(f"{what}; {exchange.curl()}"))
 
     @staticmethod
     def _report(
-        kind: str, name: str, problem: str | None, exchange: Exchange | None = None
+        kind: str, name: str, problem: Exception | None, exchange: Exchange | None = None
     ) -> None:
         """One entry in Locust's statistics; ``problem`` makes it a failure."""
         events.request.fire(  # type: ignore[no-untyped-call]
@@ -148,6 +230,6 @@ class KVUser(User):
             name=name,
             response_time=exchange.seconds * 1000 if exchange else 0,
             response_length=len(exchange.response_body) if exchange else 0,
-            exception=InvariantViolation(problem) if problem else None,
+            exception=problem,
             context={},
         )

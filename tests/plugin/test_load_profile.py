@@ -1,39 +1,44 @@
 """The Locust load profile, headless for a few seconds: traffic with the suite's client, the
-invariants checked online, failures counted, and every key removed at the end."""
+invariants checked online, failures counted, and every key removed at the end; the preflight
+that stops a configuration that cannot work before any user starts; and a server that goes
+away mid-run, reported as missing answers, not as broken invariants."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
+from conformance.loadtest import locustfile
 from conformance.reference import MemoryStore, ReferenceServer
 
 pytestmark = pytest.mark.slow
 
-LOCUSTFILE = Path(__file__).resolve().parents[2] / "conformance" / "tools" / "loadtest.py"
 TOKENS = ["load-secret-a-6e1f", "load-secret-b-02c9"]
+STARTED_USERS = "Ramping to 10 users"  # Locust's log line as it starts the users
+START_DEADLINE_SECONDS = 60.0
 
 
-def run_locust(server: ReferenceServer, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    locust = Path(sys.executable).parent / "locust"
+def locust_command(url: str, run_time: str = "4s") -> list[str]:
+    """Locust with the packaged locustfile, as the README runs it."""
+    return [
+        *(str(Path(sys.executable).parent / "locust"), "-f", str(locustfile())),
+        *("--host", url, "--headless", "--users=10", "--spawn-rate=10"),
+        *(f"--run-time={run_time}", "--only-summary"),
+    ]
+
+
+def run_locust(
+    server: ReferenceServer, tmp_path: Path, tokens: Sequence[str] = TOKENS
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            str(locust),
-            "-f",
-            str(LOCUSTFILE),
-            "--host",
-            server.url,
-            "--headless",
-            "--users=10",
-            "--spawn-rate=10",
-            "--run-time=4s",
-            "--only-summary",
-        ],
-        env={**os.environ, "KV_TOKENS": ",".join(TOKENS)},
+        locust_command(server.url),
+        env={**os.environ, "KV_TOKENS": ",".join(tokens)},
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -42,11 +47,27 @@ def run_locust(server: ReferenceServer, tmp_path: Path) -> subprocess.CompletedP
     )
 
 
+def test_print_path_names_the_packaged_locustfile(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "conformance.loadtest", "--print-path"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    printed = Path(result.stdout.strip())
+    assert printed == locustfile()
+    assert printed.is_file()
+    assert "class KVUser(User)" in printed.read_text(encoding="utf-8")
+
+
 def test_correct_server_passes_and_is_left_clean(tmp_path: Path) -> None:
     store = MemoryStore()
     with ReferenceServer(TOKENS, store=store) as server:
         result = run_locust(server, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert STARTED_USERS in result.stderr
     assert "Aggregated" in result.stderr + result.stdout
     assert " 0(0.00%)" in result.stderr + result.stdout
     assert store.snapshot() == {}  # every user deleted its keys when it stopped
@@ -65,5 +86,50 @@ def test_broken_invariants_are_failures(tmp_path: Path, fault: str, says: str) -
     output = result.stdout + result.stderr
     assert result.returncode == 1
     assert says in output
+    for token in TOKENS:
+        assert token not in output
+
+
+def test_rejected_token_stops_before_any_user(tmp_path: Path) -> None:
+    store = MemoryStore()
+    with ReferenceServer(TOKENS, store=store) as server:
+        result = run_locust(server, tmp_path, tokens=[TOKENS[0], "load-wrong-token-77b1"])
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-2000:]
+    assert "kv-conformance load profile: the server rejected token B (401" in result.stderr
+    assert STARTED_USERS not in output
+    assert "Aggregated" not in output  # no statistics: not one request of the load was sent
+    assert "Traceback" not in output
+    for token in (*TOKENS, "load-wrong-token-77b1"):
+        assert token not in output
+    assert store.snapshot() == {}  # identity A's preflight key was deleted
+
+
+def test_server_gone_mid_run_is_no_answer_not_a_broken_invariant(tmp_path: Path) -> None:
+    store = MemoryStore()
+    server = ReferenceServer(TOKENS, store=store).start()
+    try:
+        process = subprocess.Popen(
+            locust_command(server.url, run_time="10s"),
+            env={**os.environ, "KV_TOKENS": ",".join(TOKENS)},
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + START_DEADLINE_SECONDS
+        # The users are running once their keys appear (polled, under a deadline).
+        while not store.snapshot() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.snapshot(), "no user wrote anything"
+    finally:
+        server.stop()  # the users have most of their 10 s still to run
+    # Ended by --run-time, not by a signal: Locust sets its exit status on SIGTERM before its
+    # users stop, so the failures of their last requests and cleanup would not count.
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 1, output[-2000:]
+    assert "NoAnswer('no answer (connection " in output  # refused, or reset as it closed
+    assert "InvariantViolation" not in output
+    assert "Traceback" not in output
     for token in TOKENS:
         assert token not in output

@@ -94,28 +94,14 @@ def test_list_faults_names_each_with_its_description() -> None:
         assert f"{name:30} {breaks}" in result.stdout
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        ([], "give at least one --token"),
-        (["--token", "A", "--fault", "no-such-fault"], "unknown fault no-such-fault"),
-        (["--token", "A", "--store", "redis:x"], "neither 'memory' nor 'sqlite:PATH'"),
-        (["--token", "A:b:c:d"], "not of the form TOKEN[:USER[:APP]]"),
-        (["--token", "A", "--token", "A"], "token given twice"),
-        (["--token", "A", "--latency-ms", "-1"], "cannot be negative"),
-        (["--token", "A", "--store", "sqlite:/nonexistent/dir/x.db"], "cannot open --store"),
-    ],
-)
-def test_bad_arguments_end_with_one_sentence(args: list[str], message: str) -> None:
-    result = run_cli(*args)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+# Bad arguments (each option's): tests/plugin/test_bad_inputs.py, with the other commands'.
 
 
 def test_port_in_use_is_one_sentence() -> None:
     with reference_process(["--token", "A"]) as url:
         result = run_cli("--token", "A", "--port", url.rsplit(":", 1)[1])
     assert result.returncode == 2
-    assert result.stderr.startswith("cannot serve on 127.0.0.1:")
+    assert result.stderr.startswith("python -m conformance.reference: cannot serve on 127.0.0.1:")
+    assert "another process holds the port" in result.stderr
+    assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr

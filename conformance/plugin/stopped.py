@@ -44,6 +44,16 @@ class Stopped:
 
             write_stopped_summary(Path(path), self._sentence, self._target())
 
+    @pytest.hookimpl(trylast=True)  # after the terminal reporter has kept its account of it
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        # pytest's closing line would name its internals ("_pytest.outcomes.Exit: ..."): the
+        # sentence is what the user needs, alone.
+        reporter = self._config.pluginmanager.get_plugin("terminalreporter")
+        account = getattr(reporter, "_keyboardinterrupt_memo", None)
+        crash = getattr(account, "reprcrash", None)
+        if isinstance(excinfo.value, pytest.exit.Exception) and crash is not None:
+            crash.message = excinfo.value.msg
+
     def _reports(self) -> list[pytest.TestReport]:
         common = {
             "nodeid": NODE_ID,

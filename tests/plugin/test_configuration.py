@@ -31,6 +31,7 @@ def assert_one_sentence(result: pytest.RunResult, sentence: str) -> None:
     assert result.ret == 2
     assert sentence in output
     assert "Traceback" not in output
+    assert "_pytest." not in output  # no library internals around the sentence
 
 
 def free_port() -> int:

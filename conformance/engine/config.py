@@ -95,10 +95,10 @@ class Settings:
             tokens=tokens,
             profile=profile,
             kv_path=_kv_path(DEFAULT_KV_PATH if kv_path is None else kv_path),
-            timeout=float(option("kv_timeout") or DEFAULT_TIMEOUT),
+            timeout=float(_given(option("kv_timeout"), DEFAULT_TIMEOUT)),
             strict=bool(option("kv_strict")),
             seed=int(seed) if seed is not None else secrets.randbelow(2**32),
-            examples=int(option("kv_examples") or default_examples),
+            examples=int(_given(option("kv_examples"), default_examples)),
             sequence_steps=THOROUGH_SEQUENCE_STEPS if thorough else DEFAULT_SEQUENCE_STEPS,
             reference_faults=tuple(option("kv_reference_faults") or ()),
             reference_latency_ms=float(option("kv_reference_latency") or 0.0),
@@ -141,11 +141,23 @@ class Settings:
                 f"unknown profile {self.profile!r}: use --profile core or --profile mattermost"
             )
         if self.target_url is not None:
-            parts = urlsplit(self.target_url)
             # Never echo credentials someone put in the URL.
             shown = without_credentials(self.target_url)
+            try:
+                parts = urlsplit(self.target_url)
+                port = parts.port
+            except ValueError:  # an unclosed [ or a port that is not a number up to 65535
+                raise ConfigError(
+                    f"--target-url is not a valid URL ({shown!r}): give the server's base URL, "
+                    "such as https://chat.example.com or http://127.0.0.1:8065"
+                ) from None
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ConfigError(f"--target-url must be an http:// or https:// URL, not {shown!r}")
+            if not parts.hostname or port == 0:
+                raise ConfigError(
+                    f"--target-url must name a host (and a port from 1 to 65535, if any), "
+                    f"not {shown!r}"
+                )
             if parts.query or parts.fragment or "@" in parts.netloc:
                 raise ConfigError(
                     "--target-url must be the site's base URL, without a query, fragment or "
@@ -193,6 +205,11 @@ class Settings:
                 f"the baseline {self.baseline.path} is of the {self.baseline.profile} profile: "
                 f"run with --profile {self.baseline.profile}, or take a new baseline"
             )
+
+
+def _given(value: Any, default: Any) -> Any:
+    """An option's value, or the default when it was not given (0 is a value, to validate)."""
+    return default if value is None else value
 
 
 def _target_url(option: Callable[[str], Any], environ: Mapping[str, str]) -> str | None:

@@ -48,7 +48,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if is_controller(config):
         from conformance.plugin.run import KVRun  # noqa: PLC0415 (a run is a cost)
 
-        config.stash[RUN] = KVRun.start_controller(config)
+        run = KVRun.start_controller(config)
+        if run is not None:  # None: this process runs the checks itself, to stop them
+            config.stash[RUN] = run
 
 
 @pytest.hookimpl(tryfirst=True)  # as near as it gets to where pytest starts its own timing

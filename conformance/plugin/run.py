@@ -46,6 +46,8 @@ from conformance.wire.exchange import Exchange
 from conformance.wire.network import Network
 
 NAME = "kv-conformance-run"
+# Why a run of the suite under -n runs in the controller's process instead, to stop there.
+NOT_DISTRIBUTED: pytest.StashKey[str] = pytest.StashKey()
 DURABILITY, RESTART = "DUR-01", "RST-01"
 # The durability check reads what the run wrote first, so it goes last; the restart, which
 # disturbs the server, after it.
@@ -84,6 +86,9 @@ class KVRun:
     @classmethod
     def start(cls, config: pytest.Config) -> KVRun:
         """The run of this pytest process, registered; a configuration error stops pytest."""
+        undistributed = config.stash.get(NOT_DISTRIBUTED, None)
+        if undistributed is not None:
+            stop_for_configuration(config, undistributed)
         try:
             settings = Settings.build(config.getoption, os.environ)
         except ConfigError as error:
@@ -98,13 +103,20 @@ class KVRun:
         return run
 
     @classmethod
-    def start_controller(cls, config: pytest.Config) -> KVRun:
+    def start_controller(cls, config: pytest.Config) -> KVRun | None:
         """Under xdist the controller runs no check: it gathers the workers' verdicts and
-        facts, and writes the one record of the run."""
-        if config.getoption("kv_restart_cmd"):
-            stop_for_configuration(
-                config, "--restart-cmd stops the server for every worker: run it without -n"
-            )
+        facts, and writes the one record of the run.
+
+        A run of the suite that cannot start (bad configuration, a target that cannot be
+        tested) is given to no worker: each would stop, and xdist would start another in its
+        place, until it gave up with no sentence and no report. It runs in this process
+        instead, which stops it before any check with the sentence and writes every output."""
+        if collects_suite(config):
+            sentence = cls._why_not_distributed(config)
+            if sentence is not None:
+                config.stash[NOT_DISTRIBUTED] = sentence
+                config.option.dist, config.option.tx = "no", []  # xdist starts no worker
+                return None
         if config.option.kv_seed is None:  # one seed, chosen here, for every worker
             config.option.kv_seed = secrets.randbelow(2**32)
         run = cls.start(config)
@@ -113,6 +125,18 @@ class KVRun:
         run.controller = Controller(run.settings.seed, run.add, announce)
         config.pluginmanager.register(run.controller, f"{NAME}-controller")
         return run
+
+    @staticmethod
+    def _why_not_distributed(config: pytest.Config) -> str | None:
+        if config.getoption("kv_restart_cmd"):
+            return "--restart-cmd stops the server for every worker: run it without -n"
+        try:
+            settings = Settings.build(config.getoption, os.environ)
+            if not settings.embedded:  # the preflight, once here before every worker's
+                Target.open(settings, Catalogue.load()).close()
+        except ConfigError as error:
+            return str(error)
+        return None
 
     # -- collection -------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import re
 import shlex
 import ssl
 import threading
@@ -45,7 +46,10 @@ class Proxy:
     @classmethod
     def parse(cls, url: str) -> Proxy:
         # curl and requests take "host:port" as an http:// proxy.
-        parts = urlsplit(url if "://" in url else f"http://{url}")
+        try:
+            parts = urlsplit(url if "://" in url else f"http://{url}")
+        except ValueError:  # an unclosed [
+            raise NetworkError(f"the proxy URL {without_credentials(url)} is not a URL") from None
         if parts.scheme != "http":
             raise NetworkError(
                 f"the proxy {without_credentials(url)} is not an http:// proxy; the suite "
@@ -271,5 +275,8 @@ def _matches(host: str, entry: str) -> bool:
 
 def without_credentials(url: str) -> str:
     """``url`` with any ``user:password@`` removed, for messages and reports."""
-    parts = urlsplit(url if "://" in url else f"http://{url}")
+    try:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+    except ValueError:  # not a URL urlsplit takes (an unclosed [): what looks like credentials
+        return re.sub(r"(?<=://)[^/]*@", "", url)
     return url if parts.username is None else url.replace(parts.netloc, parts.netloc.split("@")[-1])

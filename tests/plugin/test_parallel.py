@@ -152,3 +152,26 @@ def test_other_tests_under_xdist_get_no_opening_line(pytester: pytest.Pytester) 
     assert result.ret == 0
     result.assert_outcomes(passed=2)
     assert not [line for line in result.stdout.lines if line.startswith("kv-conformance:")]
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (("--target-url", "http://127.0.0.1:1", "--token", "a", "--token", "b"), "nothing listens"),
+        (("--restart-cmd", "true"), "--restart-cmd stops the server for every worker"),
+        (("--kv-examples", "0"), "--kv-examples must be at least 1"),
+    ],
+    ids=["nothing-listens", "restart-cmd", "bad-option"],
+)
+def test_a_run_that_cannot_start_stops_once_with_its_sentence(
+    pytester: pytest.Pytester, args: tuple[str, ...], sentence: str
+) -> None:
+    # Not handed to workers that would each stop and be replaced until xdist gave up.
+    run = run_suite(pytester, "-n", "2", *args)
+    assert run.ret == 2
+    assert f"! kv-conformance: {sentence}" in run.stdout
+    assert "crashed worker" not in run.stdout
+    assert "Traceback" not in run.stdout
+    assert run.verdicts == {}  # the summary was written: the run's verdict, no requirement's
+    summary = json.loads(next(Path(pytester.path).glob("summary-*.json")).read_text("utf-8"))
+    assert sentence in summary["incomplete_reason"]

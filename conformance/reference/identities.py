@@ -35,7 +35,12 @@ def parse_token_specs(
             form = "TOKEN[:USER[:APP]]" if app_session else "TOKEN[:USER]"
             raise ValueError(f"token spec {spec!r} is not of the form {form}")
         if token in table:
-            raise ValueError(f"token given twice: {_redact(token)}")
+            # Which one, by its position: the token itself is a secret.
+            raise ValueError(
+                f"token number {number} ({_redact(token)}) repeats an earlier one: give every "
+                "--token and --session-token a different token (two tokens of one user: "
+                "--token TOKEN_A:USER --token TOKEN_B:USER)"
+            )
         user = rest[0] if rest else f"user-{number}"
         app = rest[1] if len(rest) > 1 else DEFAULT_APP
         table[token] = Identity(user=user, app=app, app_session=app_session)

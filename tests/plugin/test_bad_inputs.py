@@ -51,7 +51,7 @@ CASES: dict[str, tuple[Case, str]] = {
         "give --host an address of this machine",
     ),
     "reference-token-spec": (Case(("conformance.reference", "--token", "A:b:c:d")), "TOKEN[:USER"),
-    "reference-token-twice": (Case((*REFERENCE, "--token", "A")), "token given twice"),
+    "reference-token-twice": (Case((*REFERENCE, "--token", "A")), "repeats an earlier one"),
     "reference-unknown-fault": (
         Case((*REFERENCE, "--fault", "no-such-fault")),
         "unknown fault no-such-fault",

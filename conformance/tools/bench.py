@@ -284,22 +284,28 @@ def report_rounds(rounds: list[Round]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = Parser(prog="python -m conformance.tools.bench", description=__doc__.split("\n\n")[0])
+    parser = Parser(
+        prog="python -m conformance.tools.bench",
+        description=__doc__.split("\n\n")[0].replace("``", ""),
+    )
     parser.add_argument("--rounds", type=positive_int, default=5, help="suite runs (default 5)")
     parser.add_argument(
-        "--operations", type=positive_int, default=1000, help="per client in a throughput run"
+        "--operations",
+        type=positive_int,
+        default=1000,
+        help="per client in a throughput run (default 1000)",
     )
     parser.add_argument(
         "--throughput-rounds",
         type=positive_int,
         default=3,
-        help="throughput runs per client count",
+        help="throughput runs per client count (default 3)",
     )
     parser.add_argument(
         "--plugin-runs",
         type=positive_int,
         default=10,
-        help="one-test pytest runs, with and without",
+        help="one-test pytest runs, with and without the plugin (default 10)",
     )
     parser.add_argument(
         "--latency-ms",

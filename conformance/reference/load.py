@@ -83,14 +83,15 @@ def run_load(
                     status, body = _read(connection)
                     expected = model.get(key, b"{}")
                     if status == 200 and body != expected:
-                        errors.append(f"GET {key}: expected {expected!r}, got {body!r}")
+                        wanted = _text(expected) if key in model else "absent ({})"
+                        errors.append(f"GET {key}: expected {wanted}, read {_text(body)}")
                 else:
                     connection.request("DELETE", url, headers=headers)
                     status, body = _read(connection)
                     if status == 200:
                         model.pop(key, None)
                 if status != 200:
-                    errors.append(f"{key}: status {status} {body[:100]!r}")
+                    errors.append(f"{key}: status {status} {_text(body[:100].strip())}")
             except (OSError, http.client.HTTPException) as error:
                 errors.append(f"{key}: {type(error).__name__}: {error}")
                 connection.close()
@@ -116,6 +117,12 @@ def run_load(
         thread.join()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _text(body: bytes) -> str:
+    """A body for a message, on one line: its text, not Python's b'...'."""
+    text = body.decode("utf-8", "backslashreplace").replace("\r", "\\r").replace("\n", "\\n")
+    return text or "(empty body)"
 
 
 def _read(connection: http.client.HTTPConnection) -> tuple[int, bytes]:

@@ -148,7 +148,7 @@ def _fail_a_run_without_requests(environment: Environment, **_: Any) -> None:
             "no worker ran a user; a worker that stopped as it started says why in its own "
             "output (each worker needs KV_TOKENS too)"
         )
-    elif getattr(environment.parsed_options, "headless", True):
+    elif any(getattr(environment.parsed_options, name, True) for name in ("headless", "autostart")):
         why = "no user started before the run ended; check --users and --run-time"
     else:
         why = "no run was started from the web UI before Locust quit"

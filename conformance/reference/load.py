@@ -83,14 +83,15 @@ def run_load(
                     status, body = _read(connection)
                     expected = model.get(key, b"{}")
                     if status == 200 and body != expected:
-                        errors.append(f"GET {key}: expected {expected!r}, got {body!r}")
+                        wanted = _text(expected) if key in model else "absent ({})"
+                        errors.append(f"GET {key}: expected {wanted}, read {_text(body)}")
                 else:
                     connection.request("DELETE", url, headers=headers)
                     status, body = _read(connection)
                     if status == 200:
                         model.pop(key, None)
                 if status != 200:
-                    errors.append(f"{key}: status {status} {body[:100]!r}")
+                    errors.append(f"{key}: status {status} {_text(body[:100].strip())}")
             except (OSError, http.client.HTTPException) as error:
                 errors.append(f"{key}: {type(error).__name__}: {error}")
                 connection.close()
@@ -118,27 +119,57 @@ def run_load(
     return result
 
 
+def _text(body: bytes) -> str:
+    """A body for a message, on one line: its text, not Python's b'...'."""
+    text = body.decode("utf-8", "backslashreplace").replace("\r", "\\r").replace("\n", "\\n")
+    return text or "(empty body)"
+
+
 def _read(connection: http.client.HTTPConnection) -> tuple[int, bytes]:
     response = connection.getresponse()
     return response.status, response.read()
 
 
-def check_server(base_url: str, token: str) -> None:
+DEFAULT_TOKEN = "load-token"
+URL_EXAMPLE = "http://127.0.0.1:8065"
+
+
+def check_server(base_url: str, token: str, *, token_given: bool = True) -> None:
     """One read before the load: raises ``UsageError`` if no server answers at ``base_url`` or
     it refuses the token (else every operation of every client would fail the same way)."""
-    split = urlsplit(base_url)
-    if split.scheme != "http" or not split.hostname:
-        raise UsageError(f"--url must be an http:// URL (no TLS here), not {base_url!r}")
+    if not base_url.strip():
+        raise UsageError(
+            f"--url is empty: give the base URL of a running server, such as {URL_EXAMPLE}, "
+            "or leave --url out to start the reference server"
+        )
     try:
+        split = urlsplit(base_url)
         split.port  # noqa: B018 - raises for a port that is no number or out of range
+    except ValueError as error:
+        if "port" in str(error).lower():
+            raise UsageError(
+                f"--url has a bad port: {base_url!r}; give a port from 1 to 65535"
+            ) from None
+        # Python's "Invalid IPv6 URL" means a [ or ] without the other.
+        brackets = base_url.count("[") != base_url.count("]")
+        reason = "a [ without its ] or a ] without its [" if brackets else str(error)
+        raise UsageError(
+            f"--url cannot be read as a URL ({reason}): not {base_url!r}; give a running "
+            f"server's base URL such as {URL_EXAMPLE} (an IPv6 address goes in brackets: "
+            "http://[::1]:8065)"
+        ) from None
+    if split.scheme != "http" or not split.hostname:
+        raise UsageError(
+            f"--url must be an http:// URL with a host (no TLS here), such as {URL_EXAMPLE}, "
+            f"not {base_url!r}"
+        )
+    try:
         connection = http.client.HTTPConnection(split.netloc, timeout=10)
         connection.request(
             "GET", f"{split.path}{KV_PATH}/load-check", headers={"Authorization": f"Bearer {token}"}
         )
         status, body = _read(connection)
         connection.close()
-    except ValueError:
-        raise UsageError(f"--url has a bad port: {base_url!r}") from None
     except (OSError, http.client.HTTPException) as error:
         raise UsageError(
             f"no answer from {base_url} ({getattr(error, 'strerror', None) or error}): start "
@@ -146,8 +177,13 @@ def check_server(base_url: str, token: str) -> None:
         ) from None
     if status in (401, 403):
         reason = body.decode("utf-8", "replace").strip()[:160]
+        if token_given:
+            raise UsageError(
+                f"the server rejected --token ({status}: {reason!r}): give a token it takes"
+            )
         raise UsageError(
-            f"the server rejected --token ({status}: {reason!r}): give a token it takes"
+            f"the server rejected the default token {DEFAULT_TOKEN!r} ({status}: {reason!r}): "
+            "pass --token with a token it takes"
         )
     if status == 404:
         raise UsageError(f"{base_url}{KV_PATH} answered 404: is this a KV server? check --url")
@@ -158,21 +194,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m conformance.reference.load", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--url", help="base URL of a running server (default: start one)")
-    parser.add_argument("--token", default="load-token", help="token to send (default %(default)s)")
+    parser.add_argument("--token", help=f"token to send (default {DEFAULT_TOKEN})")
     parser.add_argument("--clients", type=positive_int, default=50)
     parser.add_argument("--operations", type=positive_int, default=2000, help="per client")
     parser.add_argument("--store", default="memory", help="store of the started server")
     args = parser.parse_args(argv)
+    token: str = DEFAULT_TOKEN if args.token is None else args.token
     try:
-        if args.url:
-            check_server(args.url, args.token)
-            result = run_load(
-                args.url, args.token, clients=args.clients, operations=args.operations
-            )
+        if args.url is not None:  # an empty --url is a mistake, not "start one"
+            check_server(args.url, token, token_given=args.token is not None)
+            result = run_load(args.url, token, clients=args.clients, operations=args.operations)
         else:
-            with ReferenceServer([args.token], store=args.store) as server:
+            with ReferenceServer([token], store=args.store) as server:
                 result = run_load(
-                    server.url, args.token, clients=args.clients, operations=args.operations
+                    server.url, token, clients=args.clients, operations=args.operations
                 )
     except UsageError as error:
         parser.error(str(error))

@@ -17,7 +17,8 @@ per identity: a configuration that cannot work (no ``--host``, ``KV_TOKENS`` mis
 listening, not a KV API, a rejected token, ...) ends Locust there with one sentence and exit
 status 2. During the run, a request that got no answer is a ``NoAnswer`` failure and an error
 status an ``ErrorAnswer``; only a read the contract forbids is an ``InvariantViolation``.
-Locust exits with status 1 when any request failed. When a user stops it deletes its keys.
+Locust exits with status 1 when any request failed, and with status 2 (and a sentence) when
+none was sent at all. When a user stops it deletes its keys.
 
 ``KV_PATH`` changes the KV routes' path (default as upstream), ``KV_TIMEOUT`` the per-request
 limit (default 10 s). The server is reached as by the suite: the proxy variables
@@ -41,9 +42,9 @@ from typing import Any
 import gevent  # type: ignore[import-untyped]  # no stubs; Locust's own dependency
 from locust import User, constant, events, task
 from locust.env import Environment
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
-from conformance.engine.concurrency import body_for, read_value
+from conformance.engine.concurrency import UNWRITTEN, body_for, read_value
 from conformance.engine.config import ConfigError
 from conformance.tools.loadsetup import LoadConfig, check_host, run_preflight
 from conformance.wire.client import KVClient
@@ -56,16 +57,24 @@ PROGRAM = "kv-conformance load profile"
 _KEY = re.compile(r"kvc-load-[0-9a-f]{8}-[0-9]+(?:\.[0-9]+)?")  # a key, or a value written
 
 
-class InvariantViolation(Exception):
+class ProfileFailure(Exception):
+    """A failure as Locust reports it: Locust shows ``repr(exception)``, which would escape
+    every quote of the message and so break its curl line; this repr is the plain text."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}: {self}"
+
+
+class InvariantViolation(ProfileFailure):
     """A read the KV contract does not allow."""
 
 
-class NoAnswer(Exception):
+class NoAnswer(ProfileFailure):
     """A request that got no answer (refused, reset, timed out): the transport, not the KV
     contract."""
 
 
-class ErrorAnswer(Exception):
+class ErrorAnswer(ProfileFailure):
     """A request answered with an error status."""
 
 
@@ -126,8 +135,39 @@ def _check(environment: Environment, state: ProfileState) -> None:
     state.checked_host = host
 
 
+def _fail_a_run_without_requests(environment: Environment, **_: Any) -> None:
+    """As Locust quits: a run that sent no request exits 2, not 0 (say, a master whose only
+    worker stopped at its start: Locust ends such a run at --run-time as if it had passed)."""
+    runner = environment.runner
+    if environment.process_exit_code is not None or isinstance(runner, WorkerRunner):
+        return  # already decided (a preflight that failed has said why); a worker reports up
+    if environment.stats.total.num_requests:
+        return
+    if isinstance(runner, MasterRunner):
+        why = (
+            "no worker ran a user; a worker that stopped as it started says why in its own "
+            "output (each worker needs KV_TOKENS too)"
+        )
+    elif any(getattr(environment.parsed_options, name, True) for name in ("headless", "autostart")):
+        why = "no user started before the run ended; check --users and --run-time"
+    else:
+        why = "no run was started from the web UI before Locust quit"
+    print(f"{PROGRAM}: no request was sent: {why}", file=sys.stderr, flush=True)
+    environment.process_exit_code = 2
+
+
 events.init.add_listener(_read_configuration)  # type: ignore[no-untyped-call]
 events.test_start.add_listener(_check_host_given_late)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_fail_a_run_without_requests)  # type: ignore[no-untyped-call]
+
+
+def _shown(value: str | None) -> str:
+    """A value read_value returned, in words: never Python's None or a repr in a repr."""
+    if value is ABSENT:
+        return "absent"
+    if value.startswith(UNWRITTEN):  # its preview is already quoted
+        return f"a value this user never set ({value.removeprefix(UNWRITTEN)})"
+    return f"'{value}'"
 
 
 class KVUser(User):
@@ -150,6 +190,7 @@ class KVUser(User):
         marker = f"kvc-load-{secrets.token_hex(4)}"
         self.keys = [f"{marker}-{n}" for n in range(KEYS_PER_USER)]
         self.model: dict[str, str | None] = dict.fromkeys(self.keys, ABSENT)
+        self.set_once: set[str] = set()  # an absent key: deleted, or never set
         self.rng = random.Random(number)
         self.writes = itertools.count()
 
@@ -168,16 +209,22 @@ class KVUser(User):
         exchange = self._send(self.client, "POST", key, body=body_for(written), name="set")
         if exchange.status in (200, 201):
             self.model[key] = written
+            self.set_once.add(key)
 
     @task(4)
     def get_value(self) -> None:
         key = self.rng.choice(self.keys)
         exchange, value = self._read(self.client, key, name="get")
         if exchange is not None and value != self.model[key]:
+            expected = self.model[key]
+            if expected is ABSENT:
+                wanted = "absent (deleted)" if key in self.set_once else "absent (never set)"
+            else:
+                wanted = _shown(expected)
             self._violation(
                 "get",
                 exchange,
-                f"acknowledged write not readable: expected {self.model[key]!r}, read {value!r}",
+                f"acknowledged write not readable: expected {wanted}, read {_shown(value)}",
             )
 
     @task(1)
@@ -192,11 +239,13 @@ class KVUser(User):
         key = self.rng.choice(self.keys)
         exchange, value = self._read(self.other, key, name="cross-identity get")
         if exchange is not None and value is not ABSENT:
-            self._violation("cross-identity get", exchange, f"the other identity read {value!r}")
+            self._violation(
+                "cross-identity get", exchange, f"the other identity read {_shown(value)}"
+            )
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _read(self, client: KVClient, key: str, *, name: str) -> tuple[Exchange | None, Any]:
+    def _read(self, client: KVClient, key: str, *, name: str) -> tuple[Exchange | None, str | None]:
         """(exchange, value); exchange None when the read failed (already reported)."""
         exchange = self._send(client, "GET", key, name=name)
         understood, value = read_value(exchange)

@@ -82,6 +82,13 @@ CASES: dict[str, tuple[Case, str]] = {
         Case((*LOAD, f"--url={URL}", "--token=wrong")),
         "the server rejected --token",
     ),
+    "load-rejected-default-token": (
+        Case((*LOAD, f"--url={URL}")),
+        "the server rejected the default token 'load-token' (401",
+    ),
+    "load-empty-url": (Case((*LOAD, "--url=")), "--url is empty: give the base URL"),
+    "load-unclosed-ipv6": (Case((*LOAD, "--url=http://[::1")), "goes in brackets"),
+    "load-bad-port": (Case((*LOAD, "--url=http://127.0.0.1:abc")), "a port from 1 to 65535"),
     # python -m conformance.tools.bench (rejected before any run)
     "bench-no-rounds": (Case((*BENCH, "--rounds=0")), "--rounds: must be a whole number"),
     "bench-latency": (Case((*BENCH, "--latency-ms=0,x")), "zero or more milliseconds"),
@@ -91,6 +98,10 @@ CASES: dict[str, tuple[Case, str]] = {
     "locust-tokens-empty": (locust(f"--host={URL}", tokens=""), "KV_TOKENS is empty"),
     "locust-no-host": (locust(), "no --host"),
     "locust-bad-host": (locust("--host=chat.example.com"), "must be an http:// or https://"),
+    "locust-unclosed-ipv6": (locust("--host=http://[::1"), "--host cannot be read as a URL"),
+    "locust-port-out-of-range": (locust("--host=http://127.0.0.1:99999"), "has a bad port"),
+    "locust-port-not-a-number": (locust("--host=http://127.0.0.1:abc"), "has a bad port"),
+    "locust-no-host-name": (locust("--host=http://:8080"), "--host has no host name"),
     "locust-refused": (locust(f"--host={REFUSED}"), "nothing listens at 127.0.0.1:"),
     "locust-rejected-token": (
         locust(f"--host={URL}", tokens=f"{TOKENS[0]},wrong-token-5e2a"),

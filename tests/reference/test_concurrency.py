@@ -22,7 +22,9 @@ def test_fifty_concurrent_clients(store: str, tmp_path_factory: pytest.TempPathF
 def test_load_check_reports_wrong_answers() -> None:
     with ReferenceServer(["load"], faults=["delete-is-noop"]) as server:
         result = run_load(server.url, "load", clients=4, operations=100, seed=1)
-    assert any("expected b'{}'" in error for error in result.errors), result.errors[:3]
+    wrong = [error for error in result.errors if "expected absent ({}), read {" in error]
+    assert wrong, result.errors[:3]
+    assert not any("b'" in error for error in result.errors), result.errors[:3]
 
 
 def test_load_check_reports_error_statuses() -> None:

@@ -77,6 +77,14 @@ def test_a_configuration_that_cannot_work_is_one_sentence(
         ("chat.example.com", "must be an http:// or https:// URL"),
         ("https://user:secret-4b1e@chat.example.com", "without a query, fragment or user name"),
         ("http://127.0.0.1:70000", "--host has a bad port"),
+        ("http://127.0.0.1:99999", "give a port from 1 to 65535"),
+        ("http://127.0.0.1:abc", "--host has a bad port"),
+        ("http://127.0.0.1:0", "--host has a bad port"),
+        ("http://::1:8080", "an IPv6 address goes in brackets"),
+        ("http://:8080", "--host has no host name"),
+        ("http://[::1", "a [ without its ]"),
+        ("http://user:secret-4b1e@[::1:8065", "cannot be read as a URL"),
+        ("http://[xyz]:80", "does not appear to be an IPv4 or IPv6 address"),
     ],
 )
 def test_a_host_that_cannot_work_is_one_sentence(host: str | None, says: str) -> None:
@@ -84,6 +92,7 @@ def test_a_host_that_cannot_work_is_one_sentence(host: str | None, says: str) ->
         check_host(host)
     assert says in str(raised.value)
     assert "secret-4b1e" not in str(raised.value)
+    assert "\n" not in str(raised.value)
 
 
 def test_a_base_url_with_a_path_is_kept_without_its_last_slash() -> None:

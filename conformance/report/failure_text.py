@@ -33,7 +33,9 @@ class FailureText:
 def read_failure(text: str, requirement_id: str, nodeid: str) -> FailureText | None:
     """The parts of ``requirement_id``'s failure in ``text`` (a test's report may hold two:
     its own check's, then HTTP-01's); None when the text is not a requirement failure."""
-    lines = text.splitlines()
+    # Only \n ends a line: a body in a curl line may hold U+2028 and the like, which
+    # str.splitlines() would also split at.
+    lines = text.split("\n")
     start = next((i for i, line in enumerate(lines) if line.startswith(f"{requirement_id} (")), 0)
     at = next((i for i in range(start, len(lines)) if lines[i].startswith(EXPECTED)), None)
     if at is None:

@@ -99,6 +99,16 @@ def test_a_multi_line_received_keeps_its_lines_and_columns() -> None:
     )
 
 
+def test_a_line_separator_in_a_body_does_not_split_its_step() -> None:
+    # VAL-01 sends bodies with U+2028, which str.splitlines() would take for a line end.
+    text = FAILURE.replace("--data-binary '{}'", "--data-binary '\"\u2028\"'")
+    found = read_failure(text, "DEL-01", "t")
+    assert found is not None
+    assert found.step_count == 3
+    assert found.steps[0].endswith("--data-binary '\"\u2028\"' http://h/kv/k")
+    assert found.steps[1].startswith("   -> 200 ")
+
+
 def test_the_failure_of_the_requirement_asked_for() -> None:
     # A check's own failure, then HTTP-01's (the run stopped its checks during it).
     both = FAILURE + "\n\n" + LINEARIZABILITY

@@ -1,7 +1,8 @@
-"""Additions to the pytest-html report: the verdict, the failures with their first
-reproduction line, the requirement matrix, latencies, rendered from the run record; and
-pytest-html's own page adjusted to match (SHOULD warnings called warnings, one duration
-format, failure text shown whole, the environment folded at the end of the summary).
+"""Additions to the pytest-html report: the verdict, the failures (what was expected and
+received, and every step that reproduces them), the requirement matrix, latencies, rendered
+from the run record; and pytest-html's own page adjusted to match (SHOULD warnings called
+warnings, one duration format, failure text shown whole, the environment folded at the end of
+the summary).
 
 Everything a person needs first is plain HTML in the page (pytest-html draws its results
 table with JavaScript; the verdict, failures and matrix do not need it). Registered only when
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from conformance.engine.verdicts import (
     VERDICTS,
     Verdict,
 )
+from conformance.report.failure_text import FailureText, read_failure
 
 if TYPE_CHECKING:
     from conformance.engine.baseline import Comparison
@@ -35,18 +36,6 @@ if TYPE_CHECKING:
 # is reported as; its rows and filters key on it, so only the words shown change.
 XFAILED = "XFailed"
 WARNING_LABEL, KNOWN_LABEL = "Warning", "Known failure"
-# A reproduction step in a failure's text: "1. curl ..." or a bare "curl ..." line.
-CURL_LINE = re.compile(r"^\s*(?:\d+\.\s+)?(curl\s.*)$")
-
-
-@dataclass(frozen=True)
-class Reproduction:
-    """The first curl line of a failure's text, the heading above it, the number of steps."""
-
-    heading: str
-    first: str
-    steps: int
-    test: str  # node id
 
 
 class HtmlReport:
@@ -56,8 +45,8 @@ class HtmlReport:
         self._record = record  # the run's record, once the run has ended
         self._stopped = stopped  # why the run stopped before any check, if it did
         self._page: Any = None  # pytest-html's ReportData: what its template renders
-        # Failed requirement -> the first reproduction seen in its tests' failures.
-        self._reproductions: dict[str, Reproduction] = {}
+        # Failed requirement -> the first of its failures' texts seen, read into its parts.
+        self._failures: dict[str, FailureText] = {}
 
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = "KV API compliance report (kv-conformance)"
@@ -72,7 +61,7 @@ class HtmlReport:
         record = self._record()
         stopped = self._stopped()
         if record is not None:
-            prefix.extend(render(record, self._reproductions, self._tests_line(record)))
+            prefix.extend(render(record, self._failures, self._tests_line(record)))
         elif stopped is not None:
             prefix.extend(render_stopped(stopped))
         else:
@@ -98,10 +87,10 @@ class HtmlReport:
             label = KNOWN_LABEL if properties.get("baseline") else WARNING_LABEL
             cells[0] = f'<td class="col-result">{label}</td>'
         failed = properties.get("requirement_failed")
-        if isinstance(failed, str) and failed not in self._reproductions:
-            found = first_reproduction(report.longreprtext, report.nodeid)
+        if isinstance(failed, str) and failed not in self._failures:
+            found = read_failure(report.longreprtext, failed, report.nodeid)
             if found is not None:
-                self._reproductions[failed] = found
+                self._failures[failed] = found
 
     def _tests_line(self, record: RunRecord) -> str:
         """pytest-html's "N tests took 00:00:05", in the report's one duration format."""
@@ -166,21 +155,6 @@ def milliseconds(text: str) -> int:
     return 0
 
 
-def first_reproduction(text: str, nodeid: str) -> Reproduction | None:
-    """The first curl line of a failure's text, with the heading that says what to set."""
-    lines = text.splitlines()
-    steps = [i for i, line in enumerate(lines) if CURL_LINE.match(line)]
-    if not steps:
-        return None
-    first = steps[0]
-    heading = next(
-        (lines[i].strip() for i in range(first - 1, -1, -1) if "Reproduce" in lines[i]), ""
-    )
-    match = CURL_LINE.match(lines[first])
-    assert match is not None
-    return Reproduction(heading.rstrip(":"), match[1].strip(), len(steps), nodeid)
-
-
 def test_anchor(nodeid: str) -> str:
     return "kv-test-" + re.sub(r"[^A-Za-z0-9_-]", "-", nodeid.rsplit("::", 1)[-1])
 
@@ -196,10 +170,18 @@ STYLE = (
     "overflow-wrap:anywhere}"
     "#kv-report{color:#24292f}#kv-report a,.col-links a{color:#0969da}"
     "#kv-report h3{margin:14px 0 6px}"
-    "#kv-failures dl,#kv-warnings dl{margin:0}"
-    "#kv-failures dt,#kv-warnings dt{margin-top:6px}"
-    "#kv-failures dd,#kv-warnings dd{margin-left:16px;color:black}"
-    "#kv-failures code{font-size:11px;white-space:pre-wrap;overflow-wrap:anywhere}"
+    "#kv-warnings dl{margin:0}#kv-warnings dt{margin-top:6px}"
+    "#kv-warnings dd{margin-left:16px;color:black}"
+    ".kv-failure{margin-top:6px}.kv-failure p{margin:0}.kv-failure summary{cursor:pointer}"
+    # Expected and received as the terminal shows them: whole, a timeline's columns aligned.
+    ".kv-evidence,pre.kv-steps{display:block;margin:1px 0 0 16px;color:black;"
+    "font:11px/1.35 monospace;white-space:pre-wrap;overflow-wrap:anywhere}"
+    ".kv-failure .kv-fold,.kv-failure .kv-reproduce{display:block;margin:1px 0 0 16px;"
+    "color:#57606a}"
+    "details.kv-failure[open] .kv-fold{display:none}"
+    "pre.kv-steps{background:#f6f8fa;padding:3px 6px}"
+    # A step's wrapped lines indented under its first, so each step starts at the margin.
+    "pre.kv-steps .kv-line{display:block;padding-left:6ch;text-indent:-6ch}"
     "#kv-matrix td.kv-fail,#kv-matrix td.kv-error{color:#cf222e;font-weight:bold}"
     "#kv-matrix td.kv-warn{color:#9a6700;font-weight:bold}#kv-matrix td.kv-pass{color:#1a7f37}"
     "#kv-matrix td,#kv-matrix th,#kv-counts td,#kv-counts th,#kv-latency td,#kv-latency th,"
@@ -239,7 +221,7 @@ def render_stopped(sentence: str) -> list[str]:
     ]
 
 
-def render(record: RunRecord, reproductions: dict[str, Reproduction], tests_line: str) -> list[str]:
+def render(record: RunRecord, failures: dict[str, FailureText], tests_line: str) -> list[str]:
     """The record as HTML, in the order a person asks: the verdict, what failed and how to
     reproduce it, the matrix; then the configuration, counts and latency."""
     settings = record.settings
@@ -279,7 +261,7 @@ def render(record: RunRecord, reproductions: dict[str, Reproduction], tests_line
             if record.incomplete_reason
             else []
         ),
-        *_failures(record.requirements, reproductions),
+        *_failures(record.requirements, failures),
         *_baseline(record),
         "<h3>Requirement matrix</h3>",
         '<p>Show <a href="?visible=failed,error,xfailed">only failures and warnings</a> '
@@ -309,7 +291,7 @@ def render(record: RunRecord, reproductions: dict[str, Reproduction], tests_line
         ),
         f'<p id="kv-tests-line">{escape(tests_line)}</p>',
         "<noscript><p>The table of every test, below, is drawn by pytest-html's script: allow "
-        "JavaScript to see it (every failure's reason and first step are above).</p></noscript>",
+        "JavaScript to see it (every failure's reason and reproduction are above).</p></noscript>",
         "</div>",
     ]
 
@@ -336,38 +318,60 @@ def _verdict_line(record: RunRecord) -> str:
 
 
 def _failures(
-    requirements: tuple[RequirementResult, ...], reproductions: dict[str, Reproduction]
+    requirements: tuple[RequirementResult, ...], failures: dict[str, FailureText]
 ) -> list[str]:
-    """What failed, why, and the first step that reproduces it; then the warnings."""
+    """What failed and why, whole, then how to reproduce it; then the warnings."""
     blocks = []
-    for block_id, title, verdicts in (
-        ("kv-failures", "Failures", ("fail", "error")),
-        ("kv-warnings", "Warnings (SHOULD requirements not met)", ("warn",)),
-    ):
-        entries = [entry for entry in requirements if entry.verdict in verdicts]
-        if not entries:
-            continue
-        items = []
-        for entry in entries:
-            items.append(
-                f'<dt><a href="#kv-requirement-{escape(entry.id)}"><b>{escape(entry.id)}</b></a> '
-                f"({escape(entry.level)}, {escape(entry.verdict)}): {escape(entry.statement)}</dt>"
-                f"<dd>{escape(_capitalised(entry.reason))}</dd>"
-            )
-            found = reproductions.get(entry.id)
-            if found is not None and entry.verdict != "warn":
-                where = f'<a href="#{test_anchor(found.test)}">its test\'s row</a>'
-                steps = (
-                    f", step 1 of {found.steps} (all {found.steps} in {where} below)"
-                    if found.steps > 1
-                    else f" ({where} below)"
-                )
-                items.append(
-                    f'<dd class="kv-reproduce">{escape(found.heading or "Reproduce with")}'
-                    f"{steps}:<br><code>{escape(found.first)}</code></dd>"
-                )
-        blocks.append(f'<div id="{block_id}"><h3>{title}</h3><dl>{"".join(items)}</dl></div>')
+    failed = [entry for entry in requirements if entry.verdict in ("fail", "error")]
+    if failed:
+        # The first reproduction is shown; the others are folded under their failure's
+        # reason, so that every failure's what and why stays on the first screen.
+        shown = next((e.id for e in failed if e.id in failures and failures[e.id].steps), "")
+        items = [_failure(entry, failures.get(entry.id), entry.id == shown) for entry in failed]
+        blocks.append(f'<div id="kv-failures"><h3>Failures</h3>{"".join(items)}</div>')
+    warned = [entry for entry in requirements if entry.verdict == "warn"]
+    if warned:
+        items = [
+            f'<dt><a href="#kv-requirement-{escape(entry.id)}"><b>{escape(entry.id)}</b></a> '
+            f"({escape(entry.level)}, {escape(entry.verdict)}): {escape(entry.statement)}</dt>"
+            f"<dd>{escape(_capitalised(entry.reason))}</dd>"
+            for entry in warned
+        ]
+        blocks.append(
+            '<div id="kv-warnings"><h3>Warnings (SHOULD requirements not met)</h3>'
+            f"<dl>{''.join(items)}</dl></div>"
+        )
     return blocks
+
+
+def _failure(entry: RequirementResult, found: FailureText | None, shown: bool) -> str:
+    """One failure: its requirement and what was expected and received (the text whole,
+    line breaks kept), then every step of its reproduction, folded unless ``shown``."""
+    rid = escape(entry.id)
+    evidence = (
+        f"Expected: {found.expected}\nReceived: {found.received}"
+        if found is not None
+        else _capitalised(entry.reason)
+    )
+    head = (
+        f'<a href="#kv-requirement-{rid}"><b>{rid}</b></a> ({escape(entry.level)}, '
+        f"{escape(entry.verdict)}): {escape(entry.statement)}"
+        f'<span class="kv-evidence">{escape(evidence)}</span>'
+    )
+    if found is None or not found.steps:
+        return f'<div class="kv-failure" id="kv-failure-{rid}"><p>{head}</p></div>'
+    count = found.step_count
+    steps = f"{count} step{'' if count == 1 else 's'}"
+    row = f'<a href="#{test_anchor(found.test)}">its test\'s row</a>'
+    lines = "".join(f'<span class="kv-line">{escape(line)}\n</span>' for line in found.steps)
+    return (
+        f'<details class="kv-failure" id="kv-failure-{rid}"{" open" if shown else ""}>'
+        f'<summary>{head}<span class="kv-fold">{steps} to reproduce: click to show</span>'
+        "</summary>"
+        f'<p class="kv-reproduce">{escape(found.heading or "Reproduce with")}, {steps} '
+        f"(also in {row} below):</p>"
+        f'<pre class="kv-steps">{lines}</pre></details>'
+    )
 
 
 def _capitalised(text: str) -> str:

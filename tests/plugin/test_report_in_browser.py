@@ -34,7 +34,20 @@ PROBE = """<script>
   text.textContent = JSON.stringify({
     verdict: top(document.getElementById('kv-verdict')),
     failures: top(document.getElementById('kv-failures')),
-    firstStep: bottom(document.querySelector('#kv-failures code')),
+    reproduction: bottom(document.querySelector('#kv-failures details[open] pre.kv-steps')),
+    // Where the last failure's what and why (its summary, or its whole line) ends.
+    failuresSaid: Math.max(0, ...[...document.querySelectorAll('#kv-failures .kv-failure')]
+      .map((f) => bottom(f.querySelector('summary') || f))),
+    opened: [...document.querySelectorAll('#kv-failures details[open]')].map((d) => d.id),
+    folded: [...document.querySelectorAll('#kv-failures details:not([open])')].map((d) => d.id),
+    stepsCut: [...document.querySelectorAll('#kv-failures details[open] pre.kv-steps')]
+      .filter((p) => p.scrollWidth > p.clientWidth + 1).length,
+    // Each failure's expected and received and its steps, folded or not (innerText leaves
+    // out what is folded).
+    steps: Object.fromEntries([...document.querySelectorAll('#kv-failures .kv-failure')]
+      .map((f) => [f.id, f.querySelector('pre.kv-steps')?.textContent ?? null])),
+    evidence: Object.fromEntries([...document.querySelectorAll('#kv-failures .kv-failure')]
+      .map((f) => [f.id, f.querySelector('.kv-evidence').textContent])),
     matrix: top(document.getElementById('kv-matrix')),
     environment: top(document.getElementById('kv-environment')),
     environmentOpen: document.getElementById('kv-environment')?.open ?? null,
@@ -126,18 +139,41 @@ def test_failing_run_answers_what_failed_and_how_to_reproduce_on_the_first_scree
 
     seen = probed(report, tmp_path)
     text = seen["text"]
-    # The verdict, then the failures, each with its reason and its first curl line, all on
-    # the first screen; the matrix after them; the environment folded, last.
-    assert seen["verdict"] < seen["failures"] < seen["firstStep"] < WINDOW[1]
+    # The verdict, then the failures: every one's requirement, expected and received, and the
+    # first one's whole reproduction (the others folded under their reason), all on the first
+    # screen; the matrix after them; the environment folded, last.
+    assert seen["verdict"] < seen["failures"] < seen["reproduction"] < WINDOW[1]
+    assert seen["failuresSaid"] < WINDOW[1]
+    assert seen["opened"] == ["kv-failure-DEL-01"]
+    assert seen["folded"] == ["kv-failure-KEY-01", "kv-failure-SEQ-01", "kv-failure-CON-01"]
+    assert seen["stepsCut"] == 0
     assert seen["failures"] < seen["matrix"] < seen["environment"]
     assert seen["environmentOpen"] is False
     assert seen["pytestEnvironmentShown"] is False
     failures = text[text.index("Failures") : text.index("Requirement matrix")]
     for rid in ("DEL-01", "KEY-01", "SEQ-01", "CON-01"):
         assert f"{rid} (MUST, fail)" in failures
-    assert "Expected absent after the delete: 404, or 200 {}; received 200" in failures
-    assert "Reproduce with (set $KV_TOKEN first), step 1 of 4" in failures
-    assert 'curl -sS -i -X POST -H "Authorization: Bearer $KV_TOKEN"' in failures
+    assert "Expected: absent after the delete: 404, or 200 {}\nReceived: 200" in failures
+    assert (
+        "Reproduce with (set $KV_TOKEN first), 4 steps (also in its test's row below):" in failures
+    )
+    # DEL-01's reproduction whole: the set, the read, the DELETE, the read that finds it.
+    deleted = seen["steps"]["kv-failure-DEL-01"]
+    steps = re.findall(r"^(\d+)\. curl -sS -i -X (\w+) .*\n   -> 200 ", deleted, re.MULTILINE)
+    assert steps == [("1", "POST"), ("2", "GET"), ("3", "DELETE"), ("4", "GET")]
+    assert "3. curl -sS -i -X DELETE" in failures  # shown, not only in the page
+    for rid, count in (("KEY-01", 4), ("SEQ-01", 8)):
+        assert f"{count} steps to reproduce: click to show" in failures
+        folded = seen["steps"][f"kv-failure-{rid}"]
+        assert re.findall(r"^(\d+)\. curl ", folded, re.M) == [str(n + 1) for n in range(count)]
+    # CON-01's received text whole, line by line: its timeline, in which a get after the
+    # delete's answer still finds a value (the stale read), is not cut.
+    evidence = seen["evidence"]["kv-failure-CON-01"].splitlines()
+    assert evidence[1].startswith("Received: none does for these ")
+    timeline = [re.sub(r"^[\d. ?]+ ms +A#\d+ +", "", line) for line in evidence[2:]]
+    assert all(re.fullmatch(r"set A#[\d.]+|get -> (A#[\d.]+|absent)|delete", t) for t in timeline)
+    delete = timeline.index("delete")
+    assert any(t.startswith("get -> A#") for t in timeline[delete + 1 :]), evidence
     assert "VAL-03 (SHOULD, warn)" in text[text.index("Warnings (SHOULD") :]
     # A SHOULD warning is a warning wherever a person reads it, never pytest's xfail.
     assert "XFailed" not in text

@@ -326,18 +326,29 @@ class Target:
         chosen = sorted(self.namespace.take(entries))
         tally = {"answered": 0, "unanswered": 0}
         limit = self.settings.unanswered_limit
+        settled: set[Entry] = set()  # deleted, or noted again for another try
 
         def delete(entry: Entry) -> None:
             with self._lock:
                 hopeless = limit and not tally["answered"] and tally["unanswered"] >= limit
             if hopeless:
                 self.namespace.note_write(entry)
-                return
-            answered = self._delete(entry)
+            else:
+                answered = self._delete(entry)
+                with self._lock:
+                    tally["answered" if answered else "unanswered"] += 1
             with self._lock:
-                tally["answered" if answered else "unanswered"] += 1
+                settled.add(entry)
 
-        self.lanes.run(chosen, delete)
+        try:
+            self.lanes.run(chosen, delete)
+        finally:
+            # A Ctrl-C (or SIGTERM) during this sweep: the deletes it refused or never
+            # started stay noted, for the final sweep, which runs in the cleanup's reserve.
+            with self._lock:
+                unsettled = [entry for entry in chosen if entry not in settled]
+            for entry in unsettled:
+                self.namespace.note_write(entry)
 
     def finish(self) -> None:
         """The final sweep: what earlier sweeps could not delete is tried again."""

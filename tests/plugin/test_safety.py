@@ -3,6 +3,7 @@ even when the run is interrupted."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import selectors
 import signal
@@ -13,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from conformance.engine.config import Settings
+from conformance.engine.requirements import Catalogue
+from conformance.engine.target import Target
 from conformance.reference import MemoryStore, Namespace, ReferenceServer
 from tests.support.suite_run import run_suite
 
@@ -158,6 +162,29 @@ def test_the_embedded_server_ends_with_the_run_and_shows_no_token(
         assert process.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
         summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
         assert summary["verdict"] == "INCOMPLETE"
+
+
+@pytest.mark.parametrize("connections", [1, 4], ids=["inline", "lanes"])
+def test_a_sweep_the_interrupt_stops_leaves_its_keys_to_the_final_sweep(connections: int) -> None:
+    # Ctrl-C while a check removes what it wrote: the deletes the interrupted clock refuses
+    # (or never starts) must stay noted, or no later sweep deletes them.
+    store = MemoryStore()
+    with ReferenceServer(list(TOKENS), store=store) as server:
+        settings = Settings(target_url=server.url, tokens=tuple(TOKENS), connections=connections)
+        target = Target.open(settings, Catalogue.load())
+        try:
+            actor = target.actor(0)
+            keys = [target.namespace.new_key() for _ in range(6)]
+            for key in keys:
+                actor.set(key, b'"kept"')
+            assert len(store.snapshot()) == len(keys)
+            target.clock.interrupt()
+            with contextlib.suppress(KeyboardInterrupt):
+                target.sweep()
+            assert target.namespace.pending == len(keys)
+        finally:
+            target.close()  # the final sweep, in the cleanup's reserve
+        assert store.snapshot() == {}
 
 
 # A plugin for the run under test: Ctrl-C arrives while a finaliser runs, where Python prints

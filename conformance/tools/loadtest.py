@@ -35,6 +35,7 @@ import os
 import random
 import re
 import secrets
+import socket
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,8 @@ def _read_configuration(environment: Environment, **_: Any) -> None:
             # unless --stop-timeout says otherwise, each user ends its request, then cleans up.
             environment.stop_timeout = 2 * state.config.timeout + 5
         headless = bool(getattr(environment.parsed_options, "headless", False))
+        if environment.web_ui is not None:
+            _check_web_port(environment.web_ui.host, environment.web_ui.port)
         if environment.host or headless:
             _check(environment, state)
     except ConfigError as error:
@@ -127,6 +130,20 @@ def _check_host_given_late(environment: Environment, **_: Any) -> None:
         environment.process_exit_code = 2
         if environment.runner is not None:
             gevent.spawn(environment.runner.stop)
+
+
+def _check_web_port(host: str, port: int) -> None:
+    """Locust binds its web UI after this event, in a greenlet, and a port in use ends there
+    in a traceback: said here in a sentence instead."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gevent binds it
+        try:
+            probe.bind((host if host not in ("", "*") else "", port))
+        except OSError as error:
+            raise ConfigError(
+                f"the web UI cannot listen on {host or '*'}:{port} ({error.strerror}): give "
+                "another --web-port, or run with --headless"
+            ) from None
 
 
 def _check(environment: Environment, state: ProfileState) -> None:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -23,6 +24,7 @@ TOKENS = ("bad-input-secret-a-41d7", "bad-input-secret-b-9c03")
 URL = "{url}"  # stands for the running reference server's base URL
 REFUSED = "{refused}"  # stands for http://127.0.0.1:PORT where nothing listens
 MISSING = "{missing}"  # stands for a folder that does not exist (under the test's tmp_path)
+BUSY = "{busy}"  # stands for a port something listens on
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,13 @@ CASES: dict[str, tuple[Case, str]] = {
     ),
     "locust-wrong-path": (locust(f"--host={URL}", KV_PATH="/kv"), "answered 404 to a set"),
     "locust-kv-timeout": (locust(f"--host={URL}", KV_TIMEOUT="soon"), "KV_TIMEOUT must be"),
+    "locust-web-port-in-use": (
+        Case(
+            ("conformance.loadtest", f"--host={URL}", "--web-host=127.0.0.1", f"--web-port={BUSY}"),
+            {"KV_TOKENS": ",".join(TOKENS)},
+        ),
+        "the web UI cannot listen on 127.0.0.1:",
+    ),
     "locust-launcher-f": (
         Case(("conformance.loadtest", "-f", "other.py")),
         "-f is this command's own",
@@ -135,7 +144,12 @@ def refused() -> str:
 def test_bad_input_is_one_sentence_and_exit_2(
     case: Case, says: str, server: ReferenceServer, refused: str, tmp_path: Path
 ) -> None:
-    places = {URL: server.url, REFUSED: refused, MISSING: str(tmp_path / "missing" / "dir")}
+    places = {
+        URL: server.url,
+        REFUSED: refused,
+        MISSING: str(tmp_path / "missing" / "dir"),
+        BUSY: str(urlsplit(server.url).port),  # the server listens there
+    }
     args = list(case.command)
     for mark, place in places.items():
         args = [arg.replace(mark, place) for arg in args]

@@ -6,13 +6,13 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from conformance.engine.baseline import Baseline, BaselineError
 from conformance.engine.requirements import PROFILES
 from conformance.reference.faults import Faults
+from conformance.urls import base_url_problem
 from conformance.wire.client import DEFAULT_KV_PATH, DEFAULT_TIMEOUT
-from conformance.wire.network import NetworkError, NetworkOptions, without_credentials
+from conformance.wire.network import NetworkError, NetworkOptions
 
 DEFAULT_EXAMPLES = 40
 THOROUGH_EXAMPLES = 500
@@ -141,28 +141,9 @@ class Settings:
                 f"unknown profile {self.profile!r}: use --profile core or --profile mattermost"
             )
         if self.target_url is not None:
-            # Never echo credentials someone put in the URL.
-            shown = without_credentials(self.target_url)
-            try:
-                parts = urlsplit(self.target_url)
-                port = parts.port
-            except ValueError:  # an unclosed [ or a port that is not a number up to 65535
-                raise ConfigError(
-                    f"--target-url is not a valid URL ({shown!r}): give the server's base URL, "
-                    "such as https://chat.example.com or http://127.0.0.1:8065"
-                ) from None
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ConfigError(f"--target-url must be an http:// or https:// URL, not {shown!r}")
-            if not parts.hostname or port == 0:
-                raise ConfigError(
-                    f"--target-url must name a host (and a port from 1 to 65535, if any), "
-                    f"not {shown!r}"
-                )
-            if parts.query or parts.fragment or "@" in parts.netloc:
-                raise ConfigError(
-                    "--target-url must be the site's base URL, without a query, fragment or "
-                    f"user name (the tokens authenticate): not {shown!r}"
-                )
+            problem = base_url_problem(self.target_url, "--target-url")
+            if problem is not None:  # (said without any credentials put in the URL)
+                raise ConfigError(problem)
             try:
                 self.network.check()
             except NetworkError as error:

@@ -78,6 +78,6 @@ class Stopped:
         if not given:
             return "embedded reference server"
         # Here, not at the top, as above.
-        from conformance.wire.network import without_credentials  # noqa: PLC0415
+        from conformance.urls import without_credentials  # noqa: PLC0415
 
         return without_credentials(given)

@@ -23,6 +23,7 @@ from conformance.reference.arguments import Parser, UsageError, positive_int
 from conformance.reference.server import ReferenceServer
 from conformance.reference.service import KV_PATH
 from conformance.stats import percentile
+from conformance.urls import base_url_problem
 
 
 @dataclass
@@ -142,22 +143,10 @@ def check_server(base_url: str, token: str, *, token_given: bool = True) -> None
             f"--url is empty: give the base URL of a running server, such as {URL_EXAMPLE}, "
             "or leave --url out to start the reference server"
         )
-    try:
-        split = urlsplit(base_url)
-        split.port  # noqa: B018 - raises for a port that is no number or out of range
-    except ValueError as error:
-        if "port" in str(error).lower():
-            raise UsageError(
-                f"--url has a bad port: {base_url!r}; give a port from 1 to 65535"
-            ) from None
-        # Python's "Invalid IPv6 URL" means a [ or ] without the other.
-        brackets = base_url.count("[") != base_url.count("]")
-        reason = "a [ without its ] or a ] without its [" if brackets else str(error)
-        raise UsageError(
-            f"--url cannot be read as a URL ({reason}): not {base_url!r}; give a running "
-            f"server's base URL such as {URL_EXAMPLE} (an IPv6 address goes in brackets: "
-            "http://[::1]:8065)"
-        ) from None
+    problem = base_url_problem(base_url, "--url")
+    if problem is not None:
+        raise UsageError(problem)
+    split = urlsplit(base_url)
     if split.scheme != "http" or not split.hostname:
         raise UsageError(
             f"--url must be an http:// URL with a host (no TLS here), such as {URL_EXAMPLE}, "

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from conformance.engine import preflight
 from conformance.engine.config import ConfigError
 from conformance.engine.preflight import Place
+from conformance.urls import base_url_problem
 from conformance.wire.client import DEFAULT_KV_PATH, DEFAULT_TIMEOUT, KVClient
 from conformance.wire.exchange import Exchange
 from conformance.wire.network import Network, NetworkError, NetworkOptions
@@ -129,48 +130,10 @@ def check_host(host: str | None) -> str:
         raise ConfigError(
             "no --host: give the KV server's base (site) URL, e.g. --host https://chat.example.com"
         )
-    shown = repr(_without_credentials(host))
-    example = "give the site's base URL, e.g. https://chat.example.com"
-    try:
-        parts = urlsplit(host)
-        port = parts.port
-    except ValueError as error:
-        # urlsplit and .port raise for an unclosed or invalid [IPv6] part and a bad port.
-        if "port" in str(error).lower():
-            raise ConfigError(
-                f"--host has a bad port: not {shown}; give a port from 1 to 65535, or none for "
-                f"the scheme's default{_IPV6_HINT if host.count(':') > 2 else ''}"
-            ) from None
-        # Python's "Invalid IPv6 URL" means a [ or ] without the other.
-        brackets = host.count("[") != host.count("]")
-        reason = "a [ without its ] or a ] without its [" if brackets else str(error)
-        raise ConfigError(
-            f"--host cannot be read as a URL ({reason}): not {shown}; {example}{_IPV6_HINT}"
-        ) from None
-    if parts.scheme not in ("http", "https"):
-        raise ConfigError(f"--host must be an http:// or https:// URL, not {shown}")
-    if not parts.hostname:
-        raise ConfigError(f"--host has no host name: not {shown}; {example}")
-    if parts.query or parts.fragment or "@" in parts.netloc:
-        raise ConfigError(
-            "--host must be the site's base URL, without a query, fragment or user name "
-            f"(the tokens authenticate): not {shown}"
-        )
-    if port == 0:
-        raise ConfigError(
-            f"--host has a bad port: not {shown}; give a port from 1 to 65535, or none for the "
-            "scheme's default"
-        )
+    problem = base_url_problem(host, "--host")
+    if problem is not None:
+        raise ConfigError(problem)
     return host.rstrip("/")
-
-
-_IPV6_HINT = " (an IPv6 address goes in brackets: http://[::1]:8065)"
-_CREDENTIALS = re.compile(r"(?<=//)[^/?#]*@")
-
-
-def _without_credentials(url: str) -> str:
-    """``url`` without ``user:password@``, found without parsing it: it may not parse."""
-    return _CREDENTIALS.sub("", url, count=1)
 
 
 def run_preflight(config: LoadConfig, host: str) -> None:

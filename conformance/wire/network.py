@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import re
 import shlex
 import ssl
 import threading
@@ -19,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import unquote, urlsplit
+
+from conformance.urls import without_credentials
 
 # The variable a proxy URL with credentials is shown as (in curl lines: -x "$KV_PROXY").
 PROXY_VARIABLE: Final = "KV_PROXY"
@@ -271,12 +272,3 @@ def _matches(host: str, entry: str) -> bool:
         except ValueError:
             return False
     return bool(entry) and (host == entry or host.endswith(f".{entry}"))
-
-
-def without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` removed, for messages and reports."""
-    try:
-        parts = urlsplit(url if "://" in url else f"http://{url}")
-    except ValueError:  # not a URL urlsplit takes (an unclosed [): what looks like credentials
-        return re.sub(r"(?<=://)[^/]*@", "", url)
-    return url if parts.username is None else url.replace(parts.netloc, parts.netloc.split("@")[-1])

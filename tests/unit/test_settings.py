@@ -17,12 +17,18 @@ def build(**options: Any) -> Settings:
 @pytest.mark.parametrize(
     ("url", "sentence"),
     [
-        ("http://127.0.0.1:99999", "--target-url is not a valid URL ('http://127.0.0.1:99999')"),
-        ("http://127.0.0.1:abc", "--target-url is not a valid URL"),
-        ("http://[::1", "--target-url is not a valid URL"),
-        ("http://user:secret@[::1", "--target-url is not a valid URL ('http://[::1')"),
-        ("http://:8080", "--target-url must name a host"),
-        ("http://127.0.0.1:0", "--target-url must name a host (and a port from 1 to 65535"),
+        ("http://127.0.0.1:99999", "--target-url has a bad port: not 'http://127.0.0.1:99999'"),
+        ("http://127.0.0.1:abc", "--target-url has a bad port"),
+        ("http://[::1", "--target-url cannot be read as a URL (a [ without its ]"),
+        (
+            "http://user:secret@[::1",
+            "--target-url cannot be read as a URL (a [ without its ] or a ] without its [): not 'http://[::1'",
+        ),
+        ("http://:8080", "--target-url has no host name"),
+        (
+            "http://127.0.0.1:0",
+            "--target-url has a bad port: not 'http://127.0.0.1:0'; give a port from 1 to 65535",
+        ),
         ("localhost:8065", "--target-url must be an http:// or https:// URL"),
     ],
 )

@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -132,8 +133,10 @@ class KVRun:
             return "--restart-cmd stops the server for every worker: run it without -n"
         try:
             settings = Settings.build(config.getoption, os.environ)
-            if not settings.embedded:  # the preflight, once here before every worker's
-                Target.open(settings, Catalogue.load()).close()
+            if not settings.embedded:
+                # The preflight, once here before every worker's; one lane, so that it is
+                # only the preflight (no concurrency probe: each worker makes its own).
+                Target.open(replace(settings, connections=1), Catalogue.load()).close()
         except ConfigError as error:
             return str(error)
         return None
